@@ -1,0 +1,206 @@
+"""Configuration: the one place that reads the environment.
+
+`MYAPI_CONFIG` names the class (development, testing, production); every value
+comes from the environment or a `.env` file in the working directory, which
+never overrides a variable that is already set. Each setting is listed in the
+README's table and in `.env.example`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from dotenv import load_dotenv
+
+load_dotenv()
+
+log = logging.getLogger(__name__)
+
+#: Secret values that appear in the docs, `.env.example` or tutorials; Production refuses them.
+EXAMPLE_SECRETS = frozenset(
+    {
+        "change-me",
+        "changeme",
+        "secret",
+        "super-secret",
+        "your-secret-key",
+        "jwt-secret",
+        "replace-with-64-hex-characters-from-python-secrets-token-hex-32",
+    }
+)
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe to run with; the message says why."""
+
+
+def _text(name: str, default: str) -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _integer(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _boolean(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _words(name: str) -> list[str]:
+    return [word for word in os.environ.get(name, "").replace(",", " ").split() if word]
+
+
+class Config:
+    """Settings shared by every environment; subclasses change the defaults."""
+
+    NAME = "base"
+    DEFAULT_PASSWORD_HASH_METHOD = "scrypt:32768:8:3"
+
+    def __init__(self, **overrides: Any) -> None:
+        self.DEBUG = False
+        self.TESTING = False
+
+        self.JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", "")
+        self.JWT_ISSUER = _text("JWT_ISSUER", "myapi")
+        self.JWT_AUDIENCE = _text("JWT_AUDIENCE", "myapi")
+        self.ACCESS_TOKEN_MINUTES = _integer("ACCESS_TOKEN_MINUTES", 15)
+        self.REFRESH_TOKEN_DAYS = _integer("REFRESH_TOKEN_DAYS", 30)
+        self.SESSION_MAX_DAYS = _integer("SESSION_MAX_DAYS", 90)
+        self.REFRESH_GRACE_SECONDS = _integer("REFRESH_GRACE_SECONDS", 10)
+        self.FRESH_LOGIN_MINUTES = _integer("FRESH_LOGIN_MINUTES", 15)
+        self.JWT_LEEWAY_SECONDS = _integer("JWT_LEEWAY_SECONDS", 10)
+
+        self.SQLALCHEMY_DATABASE_URI = _text("DATABASE_URL", "sqlite:///myapi.db")
+        self.PASSWORD_HASH_METHOD = _text("PASSWORD_HASH_METHOD", self.DEFAULT_PASSWORD_HASH_METHOD)
+        self.MAX_CONTENT_LENGTH = _integer("MAX_CONTENT_LENGTH", 64 * 1024)
+        self.CORS_ORIGINS = _words("CORS_ORIGINS")
+        self.LOG_LEVEL = _text("LOG_LEVEL", "INFO").upper()
+
+        self.RATELIMIT_ENABLED = _boolean("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_STORAGE_URI = _text("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_DEFAULT = _text("RATELIMIT_DEFAULT", "300 per minute")
+        self.LOGIN_LIMIT_PER_ACCOUNT = _text("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
+        self.LOGIN_LIMIT_PER_IP = _text("LOGIN_LIMIT_PER_IP", "20 per minute")
+        self.REGISTER_LIMIT_PER_IP = _text("REGISTER_LIMIT_PER_IP", "10 per hour")
+
+        for key, value in overrides.items():
+            setattr(self, key, value)
+        if not self.JWT_SECRET_KEY:
+            self.JWT_SECRET_KEY = self.missing_secret()
+        self._derive_library_settings()
+
+    def missing_secret(self) -> str:
+        """Without a configured secret, development runs on a throwaway one."""
+        log.warning(
+            "JWT_SECRET_KEY is not set: using a random key, so tokens die with this process"
+        )
+        return secrets.token_hex(32)
+
+    def _derive_library_settings(self) -> None:
+        """Translate our settings into the keys the extensions read."""
+        self.JWT_ALGORITHM = "HS256"
+        self.JWT_DECODE_ALGORITHMS = ["HS256"]
+        self.JWT_TOKEN_LOCATION = ["headers"]
+        # Tokens travel in the Authorization header only, so there is no cookie to protect
+        # and no random `csrf` claim: a pair stays a pure function of its session.
+        self.JWT_COOKIE_CSRF_PROTECT = False
+        self.JWT_ENCODE_ISSUER = self.JWT_DECODE_ISSUER = self.JWT_ISSUER
+        self.JWT_ENCODE_AUDIENCE = self.JWT_DECODE_AUDIENCE = self.JWT_AUDIENCE
+        self.JWT_DECODE_LEEWAY = self.JWT_LEEWAY_SECONDS
+        self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=self.ACCESS_TOKEN_MINUTES)
+        self.JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=self.REFRESH_TOKEN_DAYS)
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_KEY_PREFIX = "myapi"
+        self.API_TITLE = "myapi"
+        self.API_VERSION = "1.0.0"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+
+    def unsafe_reasons(self) -> list[str]:
+        """Reasons this configuration must not serve traffic; only Production is strict."""
+        return []
+
+
+class Development(Config):
+    NAME = "development"
+
+    def __init__(self, **overrides: Any) -> None:
+        super().__init__(**overrides)
+        self.DEBUG = _boolean("FLASK_DEBUG", False)
+
+
+class Testing(Config):
+    NAME = "testing"
+    # Tests hash hundreds of passwords; the production cost would make the suite crawl.
+    DEFAULT_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+    def __init__(self, **overrides: Any) -> None:
+        overrides.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite://")
+        super().__init__(**overrides)
+        self.TESTING = True
+
+    def missing_secret(self) -> str:
+        return secrets.token_hex(32)
+
+
+class Production(Config):
+    NAME = "production"
+
+    def missing_secret(self) -> str:
+        return ""
+
+    def unsafe_reasons(self) -> list[str]:
+        from myapi.security.passwords import meets_owasp_minimum
+
+        reasons = []
+        secret = self.JWT_SECRET_KEY
+        if not secret:
+            reasons.append("JWT_SECRET_KEY is not set")
+        elif secret.strip().lower() in EXAMPLE_SECRETS:
+            reasons.append("JWT_SECRET_KEY is an example value from the documentation")
+        elif len(secret.encode()) < MIN_SECRET_BYTES:
+            reasons.append(f"JWT_SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes")
+        elif len(set(secret)) < 10:
+            reasons.append("JWT_SECRET_KEY is not random (too few distinct characters)")
+        if self.DEBUG or _boolean("FLASK_DEBUG", False):
+            reasons.append("DEBUG is on")
+        if not meets_owasp_minimum(self.PASSWORD_HASH_METHOD):
+            reasons.append(
+                f"PASSWORD_HASH_METHOD {self.PASSWORD_HASH_METHOD!r} is below the OWASP minimum"
+            )
+        return reasons
+
+
+CONFIGS: dict[str, type[Config]] = {cls.NAME: cls for cls in (Development, Testing, Production)}
+
+
+def select_config(name: str | None = None) -> Config:
+    """Build the config named by the argument, else by `MYAPI_CONFIG`, else Development."""
+    chosen = (name or _text("MYAPI_CONFIG", "development")).lower()
+    try:
+        return CONFIGS[chosen]()
+    except KeyError:
+        raise ConfigError(
+            f"MYAPI_CONFIG must be one of {', '.join(CONFIGS)}, got {chosen!r}"
+        ) from None

@@ -1,0 +1,86 @@
+"""myapi: a Flask JSON API with revocable, scoped, rotating JWTs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, ConfigError, select_config
+from myapi import auth, health, protected
+from myapi.cli import tokens, users
+from myapi.errors import register_error_handlers
+from myapi.extensions import api, cors, db, jwt, limiter, migrate
+from myapi.http_policy import register_http_policy
+from myapi.logs import configure_logging
+from myapi.security.policy import register_token_policy
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config: str | type[Config] | Config | None = None) -> Flask:
+    """Build the app; `config` is a config name, class or instance (default: `MYAPI_CONFIG`)."""
+    app = Flask(__name__, static_folder=None)
+    load_config(app, config)
+    configure_logging(app)
+    register_extensions(app)
+    register_http_policy(app)
+    register_token_policy(app)
+    register_error_handlers(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def load_config(app: Flask, config: str | type[Config] | Config | None) -> None:
+    """Apply the config, and refuse to start on an unsafe one, saying why."""
+    if config is None or isinstance(config, str):
+        config = select_config(config)
+    elif isinstance(config, type):
+        config = config()
+    app.config.from_object(config)
+    reasons = config.unsafe_reasons()
+    if app.debug and config.NAME == "production":
+        reasons.append("DEBUG is on")
+    if reasons:
+        raise ConfigError("refusing to start: " + "; ".join(dict.fromkeys(reasons)))
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    jwt.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+    api.register_security_scheme()
+    if app.config["CORS_ORIGINS"]:
+        # Exact origins only (never a pattern, never `null`), and no credentials:
+        # tokens travel in the Authorization header, not in cookies.
+        cors.init_app(
+            app,
+            origins=app.config["CORS_ORIGINS"],
+            methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=[
+                "Retry-After",
+                "X-Request-ID",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-RateLimit-Reset",
+            ],
+            supports_credentials=False,
+            max_age=600,
+            allow_private_network=False,
+        )
+
+
+def register_blueprints(app: Flask) -> None:
+    limiter.exempt(health.blp)
+    api.register_blueprint(health.blp)
+    api.register_blueprint(auth.blp)
+    api.register_blueprint(protected.blp)
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(tokens)

@@ -1,0 +1,102 @@
+"""Input and output schemas of the auth blueprint; unknown fields are refused (422)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import validate
+
+from myapi.security.passwords import MAX_LENGTH, password_problems
+from myapi.security.scopes import ALL_SCOPES, parse_scope
+
+
+class Username(ma.fields.String):
+    """Lower-cased before validation, so usernames are unique case-insensitively."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).lower()
+
+
+def validate_new_password(password: str) -> None:
+    problems = password_problems(password)
+    if problems:
+        raise ma.ValidationError(problems)
+
+
+def validate_scope(text: str) -> None:
+    unknown = parse_scope(text) - set(ALL_SCOPES)
+    if unknown:
+        raise ma.ValidationError(f"Unknown scope: {' '.join(sorted(unknown))}.")
+
+
+class RegisterSchema(ma.Schema):
+    username = Username(
+        required=True,
+        validate=validate.Regexp(
+            r"^[a-z0-9_.-]{3,32}$",
+            error="Must be 3-32 characters of a-z, 0-9, '_', '.' or '-'.",
+        ),
+    )
+    email = ma.fields.Email(required=True, validate=validate.Length(max=254))
+    password = ma.fields.String(required=True, validate=validate_new_password)
+
+
+class UserSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    username = ma.fields.String(dump_only=True)
+    email = ma.fields.String(dump_only=True)
+    role = ma.fields.String(dump_only=True)
+    is_active = ma.fields.Boolean(dump_only=True)
+    created_at = ma.fields.AwareDateTime(dump_only=True)
+
+
+class LoginSchema(ma.Schema):
+    username = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=254),
+        metadata={"description": "The username or the email address."},
+    )
+    password = ma.fields.String(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
+    scope = ma.fields.String(
+        validate=validate_scope,
+        metadata={"description": "Space-separated scopes; default: all the role allows."},
+    )
+
+
+class TokenPairSchema(ma.Schema):
+    access_token = ma.fields.String(required=True)
+    refresh_token = ma.fields.String(required=True)
+    token_type = ma.fields.String(required=True)
+    expires_in = ma.fields.Integer(required=True)
+    scope = ma.fields.String(required=True)
+
+
+class TokenInfoSchema(ma.Schema):
+    sub = ma.fields.String(required=True)
+    scope = ma.fields.String(required=True)
+    sid = ma.fields.String(required=True)
+    iat = ma.fields.Integer(required=True)
+    exp = ma.fields.Integer(required=True)
+    fresh = ma.fields.Boolean(required=True)
+
+
+class PasswordChangeSchema(ma.Schema):
+    current_password = ma.fields.String(
+        required=True, validate=validate.Length(min=1, max=MAX_LENGTH)
+    )
+    new_password = ma.fields.String(required=True, validate=validate_new_password)
+
+    @ma.validates_schema
+    def new_differs(self, data: dict[str, str], **_: Any) -> None:
+        if data["current_password"] == data["new_password"]:
+            raise ma.ValidationError("Must differ from the current password.", "new_password")
+
+
+class SessionSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+    last_used_at = ma.fields.AwareDateTime(required=True)
+    user_agent = ma.fields.String(required=True)
+    ip = ma.fields.String(required=True)
+    current = ma.fields.Boolean(required=True)

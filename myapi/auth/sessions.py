@@ -1,0 +1,130 @@
+"""Session lifecycle: start at login, rotate at refresh, end at logout.
+
+Rotation is a compare-and-swap on the session's current refresh `jti`, so of
+several concurrent refreshes with one token exactly one advances the session;
+the others, inside the grace window, receive that same new pair. Any later
+presentation of a rotated token is reuse: the whole session is revoked.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, request
+from flask_jwt_extended.exceptions import RevokedTokenError
+from sqlalchemy import select, update
+
+from myapi.clock import from_epoch, utcnow
+from myapi.extensions import db
+from myapi.logs import audit
+from myapi.models import AuthSession, User
+from myapi.security.revocation import revoke_sessions, revoke_token
+from myapi.security.tokens import TokenPair, encode_pair, next_pair_columns
+
+
+def start_session(user: User, scope: str) -> TokenPair:
+    """A new session for a password login; its first access token is fresh."""
+    now = utcnow()
+    expires_at = now + timedelta(days=current_app.config["SESSION_MAX_DAYS"])
+    session = AuthSession(
+        id=secrets.token_hex(16),
+        user_id=user.id,
+        scope=scope,
+        created_at=now,
+        last_used_at=now,
+        expires_at=expires_at,
+        user_agent=request.user_agent.string[:255],
+        ip=(request.remote_addr or "")[:45],
+        **next_pair_columns(expires_at, now),
+    )
+    db.session.add(session)
+    db.session.commit()
+    audit("login_succeeded", user_id=user.id, session_id=session.id, scope=scope)
+    return encode_pair(session, fresh=True)
+
+
+def rotate(claims: dict[str, Any], header: dict[str, Any]) -> TokenPair:
+    """Exchange a refresh token for a new pair, detecting reuse of rotated tokens."""
+    session_id, presented = claims["sid"], claims["jti"]
+    session = db.session.get(AuthSession, session_id)
+    if session is None:
+        raise RevokedTokenError(header, claims)
+    now = utcnow()
+    advanced = db.session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.id == session_id,
+            AuthSession.refresh_jti == presented,
+            AuthSession.revoked_at.is_(None),
+        )
+        .values(
+            previous_refresh_jti=presented,
+            rotated_at=now,
+            last_used_at=now,
+            **next_pair_columns(session.expires_at, now),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    session = db.session.get(AuthSession, session_id)
+    if advanced:
+        audit("token_refreshed", user_id=session.user_id, session_id=session_id)
+        return encode_pair(session, fresh=False)
+    if _within_grace(session, presented):
+        audit("token_refresh_retried", user_id=session.user_id, session_id=session_id)
+        return encode_pair(session, fresh=False)
+    revoke_sessions(AuthSession.id == session_id)
+    db.session.commit()
+    audit("refresh_reuse_detected", user_id=session.user_id, session_id=session_id)
+    raise RevokedTokenError(header, claims)
+
+
+def _within_grace(session: AuthSession | None, presented: str) -> bool:
+    """A retry or a concurrent twin of the refresh that just rotated this token."""
+    if session is None or session.revoked_at is not None or session.rotated_at is None:
+        return False
+    grace = timedelta(seconds=current_app.config["REFRESH_GRACE_SECONDS"])
+    return session.previous_refresh_jti == presented and utcnow() - session.rotated_at <= grace
+
+
+def end_session(claims: dict[str, Any]) -> None:
+    """Logout: the presented access token and its whole session, refresh token included."""
+    revoke_sessions(AuthSession.id == claims["sid"])
+    revoke_token(claims["jti"], from_epoch(claims["exp"]))
+    db.session.commit()
+    audit("logout", user_id=int(claims["sub"]), session_id=claims["sid"])
+
+
+def live_sessions(user: User, current_session_id: str) -> list[dict[str, Any]]:
+    """The user's sessions that can still refresh, most recently used first."""
+    sessions = db.session.scalars(
+        select(AuthSession)
+        .where(
+            AuthSession.user_id == user.id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.refresh_expires_at > utcnow(),
+        )
+        .order_by(AuthSession.last_used_at.desc(), AuthSession.id)
+    )
+    return [
+        {
+            "id": s.id,
+            "created_at": s.created_at,
+            "last_used_at": s.last_used_at,
+            "user_agent": s.user_agent,
+            "ip": s.ip,
+            "current": s.id == current_session_id,
+        }
+        for s in sessions
+    ]
+
+
+def revoke_own_session(user: User, session_id: str) -> bool:
+    """Revoke one of the user's live sessions; False when there is no such session of theirs."""
+    revoked = revoke_sessions(AuthSession.id == session_id, AuthSession.user_id == user.id)
+    db.session.commit()
+    if revoked:
+        audit("session_revoked", user_id=user.id, session_id=session_id)
+    return bool(revoked)

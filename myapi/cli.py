@@ -1,0 +1,172 @@
+"""`flask users ...` and `flask tokens ...`: the same rules as the API, through `accounts`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from myapi.accounts import (
+    AccountConflict,
+    create_user,
+    delete_user,
+    find_user,
+    revoke_all_sessions,
+    set_active,
+    set_password,
+    set_role,
+)
+from myapi.auth.schemas import RegisterSchema
+from myapi.extensions import db
+from myapi.models import AuthSession, User
+from myapi.security.passwords import password_problems
+from myapi.security.revocation import prune_expired
+from myapi.security.scopes import ROLES
+
+users = AppGroup("users", help="Manage user accounts.")
+tokens = AppGroup("tokens", help="Maintain the token revocation store.")
+
+
+def _user(identifier: str) -> User:
+    user = find_user(identifier)
+    if user is None:
+        raise click.ClickException(f"no user {identifier!r}")
+    return user
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problems = password_problems(password)
+    if problems:
+        raise click.ClickException("password: " + " ".join(problems))
+    return password
+
+
+password_stdin = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(ROLES), default="user", show_default=True)
+@password_stdin
+def create_command(username: str, email: str, role: str, password_stdin: bool) -> None:
+    """Create an account (the password is prompted for twice, without echo)."""
+    errors = RegisterSchema(only=("username", "email")).validate(
+        {"username": username, "email": email}
+    )
+    if errors:
+        details = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
+        raise click.ClickException(details)
+    password = _read_password(password_stdin)
+    try:
+        user = create_user(username, email, password, role=role)
+    except AccountConflict:
+        raise click.ClickException("that username or email is already taken") from None
+    click.echo(f"created user {user.username} (id {user.id}, role {user.role})")
+
+
+@users.command("list")
+def list_command() -> None:
+    """List every account."""
+    rows = db.session.scalars(select(User).order_by(User.id)).all()
+    click.echo(f"{'ID':>5}  {'USERNAME':<32}  {'ROLE':<5}  {'ACTIVE':<6}  EMAIL")
+    for user in rows:
+        active = "yes" if user.is_active else "no"
+        click.echo(f"{user.id:>5}  {user.username:<32}  {user.role:<5}  {active:<6}  {user.email}")
+
+
+@users.command("show")
+@click.argument("username")
+def show_command(username: str) -> None:
+    """Show one account and how many live sessions it has."""
+    user = _user(username)
+    sessions = db.session.scalar(
+        select(func.count())
+        .select_from(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+    )
+    for label, value in (
+        ("id", user.id),
+        ("username", user.username),
+        ("email", user.email),
+        ("role", user.role),
+        ("active", "yes" if user.is_active else "no"),
+        ("created", user.created_at.isoformat(timespec="seconds")),
+        ("sessions", sessions),
+    ):
+        click.echo(f"{label + ':':<10} {value}")
+
+
+@users.command("set-password")
+@click.argument("username")
+@password_stdin
+def set_password_command(username: str, password_stdin: bool) -> None:
+    """Set a new password; every session of the account is revoked."""
+    user = _user(username)
+    revoked = set_password(user, _read_password(password_stdin))
+    click.echo(f"password changed for {user.username}; {revoked} session(s) revoked")
+
+
+@users.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLES))
+def set_role_command(username: str, role: str) -> None:
+    """Change the role; scopes follow on the next request."""
+    user = _user(username)
+    set_role(user, role)
+    click.echo(f"{user.username} is now {role}")
+
+
+@users.command("disable")
+@click.argument("username")
+def disable_command(username: str) -> None:
+    """Disable the account and revoke all its tokens."""
+    user = _user(username)
+    set_active(user, False)
+    click.echo(f"{user.username} disabled")
+
+
+@users.command("enable")
+@click.argument("username")
+def enable_command(username: str) -> None:
+    """Enable a disabled account (its old tokens stay revoked)."""
+    user = _user(username)
+    set_active(user, True)
+    click.echo(f"{user.username} enabled")
+
+
+@users.command("delete")
+@click.argument("username")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete_command(username: str, yes: bool) -> None:
+    """Delete the account with its notes and sessions."""
+    user = _user(username)
+    if not yes:
+        click.confirm(f"Delete {user.username} and all their data?", abort=True)
+    name = user.username
+    delete_user(user)
+    click.echo(f"{name} deleted")
+
+
+@users.command("revoke-sessions")
+@click.argument("username")
+def revoke_sessions_command(username: str) -> None:
+    """Revoke every session (and so every token) of the account."""
+    user = _user(username)
+    revoked = revoke_all_sessions(user, event="sessions_revoked_by_admin")
+    click.echo(f"{revoked} session(s) of {user.username} revoked")
+
+
+@tokens.command("prune")
+def prune_command() -> None:
+    """Delete revocation rows for tokens that have expired anyway."""
+    sessions, denied = prune_expired()
+    click.echo(f"pruned {sessions} expired session(s) and {denied} expired revoked token(s)")

@@ -1,0 +1,127 @@
+"""Every error leaves the service as RFC 9457 problem+json, built by `problem()`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, json
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException
+
+PROBLEM_MIMETYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:myapi:problem:"
+
+log = logging.getLogger(__name__)
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> Response:
+    """Build a problem+json response; `slug` names a documented problem type, else about:blank."""
+    phrase = HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug if slug else "about:blank",
+        "title": title or phrase,
+        "status": status,
+        "detail": detail or phrase,
+    }
+    if errors is not None:
+        body["errors"] = dict(errors)
+    body.update(extensions)
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
+    response.headers.update(headers or {})
+    return response
+
+
+def field_errors(messages: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Flatten webargs' {location: {field: [..]}} into {field: [messages]}."""
+    flat: dict[str, list[str]] = {}
+
+    def collect(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for key, inner in value.items():
+                collect(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                collect(prefix, item)
+        else:
+            flat.setdefault(prefix or "_schema", []).append(str(value))
+
+    for location_messages in messages.values():
+        collect("", location_messages)
+    return flat
+
+
+# Headers of an HTTP error that a client needs in the problem response as well.
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    headers = {name: value for name, value in error.get_headers() if name in _KEPT_HEADERS}
+    data = getattr(error, "data", None) or {}
+    if status == 422 and "messages" in data:
+        return problem(
+            422,
+            "The request body or parameters failed validation.",
+            slug="validation-error",
+            errors=field_errors(data["messages"]),
+            headers=headers,
+        )
+    if status == 429:
+        return problem(
+            429,
+            "Too many requests; retry after the number of seconds in Retry-After.",
+            slug="rate-limited",
+            headers=headers,
+        )
+    if "messages" in data:
+        detail = " ".join(" ".join(msgs) for msgs in field_errors(data["messages"]).values())
+    else:
+        detail = data.get("message") if isinstance(data.get("message"), str) else None
+    return problem(status, detail or _generic_detail(error), headers=headers)
+
+
+def _generic_detail(error: HTTPException) -> str:
+    """Werkzeug's own descriptions are generic and safe; never an exception's text."""
+    return (error.description or HTTPStatus(error.code or 500).phrase).strip()
+
+
+def handle_database_unavailable(error: DBAPIError) -> Response:
+    if not error.connection_invalidated and not _is_connection_error(error):
+        return handle_unexpected_error(error)
+    log.error("database unavailable: %s", type(error.orig).__name__)
+    return problem(
+        503,
+        "A backing service is unavailable; retry shortly.",
+        slug="service-unavailable",
+        headers={"Retry-After": "5"},
+    )
+
+
+def _is_connection_error(error: DBAPIError) -> bool:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(error, OperationalError | InterfaceError)
+
+
+def handle_unexpected_error(error: Exception) -> Response:
+    log.exception("unhandled error: %s", type(error).__name__)
+    return problem(500, "An unexpected error occurred; it has been logged.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Registered after the extensions so these replace their JSON shapes."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DBAPIError, handle_database_unavailable)
+    app.register_error_handler(Exception, handle_unexpected_error)

@@ -1,0 +1,18 @@
+"""Extension singletons, created once here and bound to an app by the factory."""
+
+from flask_cors import CORS
+from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from myapi.models import Base
+from myapi.openapi import Api
+from myapi.ratelimits import client_ip
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+jwt = JWTManager()
+cors = CORS()
+api = Api()
+limiter = Limiter(key_func=client_ip)

@@ -1,0 +1,43 @@
+"""HTTP policy for every response and request body: JSON in, safe headers out."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, request
+
+from myapi.errors import problem
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    # Every answer is per-caller or about tokens: nothing may be stored by a cache.
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+}
+
+
+def require_json_body() -> Response | None:
+    """A request with a body must say it is JSON (415 otherwise); this also stops form-post CSRF."""
+    if request.method not in _BODY_METHODS:
+        return None
+    has_body = (
+        bool(request.content_length)
+        or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    )
+    if has_body and not request.is_json:
+        return problem(415, "Send the request body as application/json.")
+    return None
+
+
+def add_security_headers(response: Response) -> Response:
+    response.headers.update(_SECURITY_HEADERS)
+    if current_app.config["CORS_ORIGINS"]:
+        response.vary.add("Origin")
+    return response
+
+
+def register_http_policy(app: Flask) -> None:
+    app.before_request(require_json_body)
+    app.after_request(add_security_headers)

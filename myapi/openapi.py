@@ -1,0 +1,60 @@
+"""flask-smorest, adjusted so the OpenAPI document and the parser match our error contract."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+import flask_smorest
+import marshmallow as ma
+from flask_smorest.spec import prepare_response
+from webargs.flaskparser import FlaskParser
+
+from myapi.errors import PROBLEM_MIMETYPE
+
+BEARER_SCHEME = "bearerAuth"
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details."""
+
+    type = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String(required=True)
+    errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()))
+
+
+class JsonBodyParser(FlaskParser):
+    """Treat JSON nested deeper than the interpreter can parse as malformed (400), not a 500."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError as exc:
+            raise json.JSONDecodeError("JSON nested too deeply", "<body>", 0) from exc
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = JsonBodyParser()
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        """Document error responses as application/problem+json, which is what we send."""
+        for status in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503):
+            http_status = HTTPStatus(status)
+            response = {"description": http_status.phrase, "schema": self.ERROR_SCHEMA}
+            prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+            self.spec.components.response(http_status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def register_security_scheme(self) -> None:
+        self.spec.components.security_scheme(
+            BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        )

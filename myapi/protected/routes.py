@@ -1,0 +1,127 @@
+"""Notes (each user sees only their own) and user administration (admins only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_jwt_extended import current_user
+from flask_smorest import abort
+from sqlalchemy import select
+
+from myapi.accounts import set_active, set_role
+from myapi.auth.schemas import UserSchema
+from myapi.extensions import db
+from myapi.models import Note, User
+from myapi.openapi import Blueprint
+from myapi.pagination import PageArgsSchema, paginate
+from myapi.protected.schemas import (
+    NotePageSchema,
+    NoteSchema,
+    NoteUpdateSchema,
+    UserAdminUpdateSchema,
+    UserPageSchema,
+)
+from myapi.security.scopes import require_scope
+
+blp = Blueprint("protected", __name__, url_prefix="/api/v1", description="Resources.")
+
+# Path ids beyond a 32-bit integer cannot exist; the converter turns them into a 404.
+ID = "int(min=1, max=2147483647)"
+
+
+def owned_note(note_id: int) -> Note:
+    """The caller's note, or 404: another user's note is indistinguishable from none."""
+    note = db.session.scalar(
+        select(Note).where(Note.id == note_id, Note.owner_id == current_user.id)
+    )
+    if note is None:
+        abort(404, message="No such note.")
+    return note
+
+
+@blp.route("/notes")
+class Notes(MethodView):
+    @require_scope("notes:read")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, NotePageSchema)
+    def get(self, page: dict[str, int]) -> Any:
+        """List the caller's notes, newest first."""
+        statement = select(Note).where(Note.owner_id == current_user.id).order_by(Note.id.desc())
+        return paginate(statement, **page)
+
+    @require_scope("notes:write")
+    @blp.arguments(NoteSchema)
+    @blp.response(201, NoteSchema)
+    def post(self, data: dict[str, str]) -> Any:
+        """Create a note."""
+        note = Note(owner_id=current_user.id, **data)
+        db.session.add(note)
+        db.session.commit()
+        return note
+
+
+@blp.route(f"/notes/<{ID}:note_id>")
+class NoteItem(MethodView):
+    @require_scope("notes:read")
+    @blp.response(200, NoteSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, note_id: int) -> Any:
+        """One of the caller's notes."""
+        return owned_note(note_id)
+
+    @require_scope("notes:write")
+    @blp.arguments(NoteUpdateSchema)
+    @blp.response(200, NoteSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def patch(self, data: dict[str, str], note_id: int) -> Any:
+        """Change a note's title or body."""
+        note = owned_note(note_id)
+        for field, value in data.items():
+            setattr(note, field, value)
+        db.session.commit()
+        return note
+
+    @require_scope("notes:write")
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, note_id: int) -> None:
+        """Delete a note."""
+        db.session.delete(owned_note(note_id))
+        db.session.commit()
+
+
+@blp.route("/admin/users")
+class AdminUsers(MethodView):
+    @require_scope("users:read")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, UserPageSchema)
+    def get(self, page: dict[str, int]) -> Any:
+        """List all accounts."""
+        return paginate(select(User).order_by(User.id), **page)
+
+
+@blp.route(f"/admin/users/<{ID}:user_id>")
+class AdminUser(MethodView):
+    @require_scope("users:read")
+    @blp.response(200, UserSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, user_id: int) -> Any:
+        """One account."""
+        return db.get_or_404(User, user_id, description="No such user.")
+
+    @require_scope("users:write")
+    @blp.arguments(UserAdminUpdateSchema)
+    @blp.response(200, UserSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def patch(self, data: dict[str, Any], user_id: int) -> Any:
+        """Change an account's role or active state; disabling revokes all its tokens at once."""
+        user = db.get_or_404(User, user_id, description="No such user.")
+        if user.id == current_user.id:
+            abort(409, message="Administrators cannot change their own role or status.")
+        if "role" in data:
+            set_role(user, data["role"])
+        if "is_active" in data:
+            set_active(user, data["is_active"])
+        return user

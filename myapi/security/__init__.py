@@ -1,0 +1,1 @@
+"""Token, password and scope policy: every security decision lives in this package."""

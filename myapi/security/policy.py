@@ -1,0 +1,105 @@
+"""Token policy: every flask-jwt-extended loader, registered in one place by the factory.
+
+The library's defaults (422 answers, `{"msg": ...}` bodies, no `WWW-Authenticate`)
+are replaced here by RFC 6750 challenges in problem+json bodies whose text never
+carries the library's exception message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+from myapi.errors import problem
+from myapi.extensions import jwt
+from myapi.logs import audit
+from myapi.security.revocation import token_status
+from myapi.security.scopes import InsufficientScope, format_scope
+from myapi.security.tokens import claims_are_well_formed
+
+REALM = "myapi"
+
+
+def bearer_challenge(error: str | None = None, **params: str) -> str:
+    """An RFC 6750 `WWW-Authenticate` value; no `error` when no credentials were sent."""
+    attributes = {"realm": REALM} | ({"error": error} if error else {}) | params
+    return "Bearer " + ", ".join(f'{name}="{value}"' for name, value in attributes.items())
+
+
+def no_credentials(_reason: str) -> Response:
+    return problem(
+        401,
+        "This operation needs a bearer token in the Authorization header.",
+        slug="unauthenticated",
+        headers={"WWW-Authenticate": bearer_challenge()},
+    )
+
+
+def invalid_token(reason: str) -> Response:
+    audit("token_rejected", reason=reason)
+    return problem(
+        401,
+        "The bearer token is invalid, expired or revoked.",
+        slug="invalid-token",
+        headers={"WWW-Authenticate": bearer_challenge("invalid_token")},
+    )
+
+
+def fresh_login_required(*_: Any) -> Response:
+    return problem(
+        401,
+        "This operation needs a token from a recent password login; log in again.",
+        slug="fresh-login-required",
+        headers={"WWW-Authenticate": bearer_challenge("insufficient_user_authentication")},
+    )
+
+
+def insufficient_scope(error: InsufficientScope) -> Response:
+    scope = format_scope(error.required)
+    audit("scope_denied", required=scope)
+    return problem(
+        403,
+        f"The token lacks the scope this operation needs: {scope}.",
+        slug="insufficient-scope",
+        headers={"WWW-Authenticate": bearer_challenge("insufficient_scope", scope=scope)},
+    )
+
+
+def is_revoked(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
+    """The blocklist loader: one storage round trip, whose answer the request keeps."""
+    g.token_status = token_status(claims)
+    return g.token_status.revoked
+
+
+def normalize_authorization() -> Response | None:
+    """Match the auth scheme case-insensitively (RFC 9110 11.1); refuse a token sent twice."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, credentials = header.strip().partition(" ")
+    if scheme.lower() == "bearer" and scheme != "Bearer":
+        request.environ["HTTP_AUTHORIZATION"] = "Bearer " + credentials.strip()
+    if "access_token" in request.args:
+        return problem(
+            400,
+            "Send the token in the Authorization header only, not also in the URL.",
+            slug="invalid-request",
+            headers={"WWW-Authenticate": bearer_challenge("invalid_request")},
+        )
+    return None
+
+
+def register_token_policy(app: Flask) -> None:
+    jwt.token_in_blocklist_loader(is_revoked)
+    jwt.user_lookup_loader(lambda _header, _claims: g.token_status.user)
+    jwt.token_verification_loader(lambda _header, claims: claims_are_well_formed(claims))
+    jwt.unauthorized_loader(no_credentials)
+    jwt.invalid_token_loader(lambda _reason: invalid_token("malformed"))
+    jwt.expired_token_loader(lambda _header, _claims: invalid_token("expired"))
+    jwt.revoked_token_loader(lambda _header, _claims: invalid_token("revoked"))
+    jwt.user_lookup_error_loader(lambda _header, _claims: invalid_token("unknown_user"))
+    jwt.token_verification_failed_loader(lambda _header, _claims: invalid_token("bad_claims"))
+    jwt.needs_fresh_token_loader(fresh_login_required)
+    app.before_request(normalize_authorization)
+    app.register_error_handler(InsufficientScope, insufficient_scope)
