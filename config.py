@@ -74,6 +74,7 @@ class Config:
 
     NAME = "base"
     DEFAULT_PASSWORD_HASH_METHOD = "scrypt:32768:8:3"
+    DEFAULT_HTTPS_ONLY = False
 
     def __init__(self, **overrides: Any) -> None:
         self.DEBUG = False
@@ -90,13 +91,21 @@ class Config:
         self.JWT_LEEWAY_SECONDS = _integer("JWT_LEEWAY_SECONDS", 10)
 
         self.SQLALCHEMY_DATABASE_URI = _text("DATABASE_URL", "sqlite:///myapi.db")
+        self.DB_POOL_SIZE = _integer("DB_POOL_SIZE", 5)
+        self.DB_POOL_RECYCLE_SECONDS = _integer("DB_POOL_RECYCLE_SECONDS", 1800)
+        self.REDIS_URL = _text("REDIS_URL", "")
+        self.REDIS_TIMEOUT_SECONDS = _integer("REDIS_TIMEOUT_SECONDS", 1)
+        self.TRUSTED_PROXIES = _integer("TRUSTED_PROXIES", 0)
+        self.HTTPS_ONLY = _boolean("HTTPS_ONLY", self.DEFAULT_HTTPS_ONLY)
+        self.METRICS_ENABLED = _boolean("METRICS_ENABLED", False)
         self.PASSWORD_HASH_METHOD = _text("PASSWORD_HASH_METHOD", self.DEFAULT_PASSWORD_HASH_METHOD)
         self.MAX_CONTENT_LENGTH = _integer("MAX_CONTENT_LENGTH", 64 * 1024)
         self.CORS_ORIGINS = _words("CORS_ORIGINS")
         self.LOG_LEVEL = _text("LOG_LEVEL", "INFO").upper()
 
         self.RATELIMIT_ENABLED = _boolean("RATELIMIT_ENABLED", True)
-        self.RATELIMIT_STORAGE_URI = _text("RATELIMIT_STORAGE_URI", "memory://")
+        # With Redis, counters are shared by every worker and host; memory:// is per process.
+        self.RATELIMIT_STORAGE_URI = _text("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")
         self.RATELIMIT_DEFAULT = _text("RATELIMIT_DEFAULT", "300 per minute")
         self.LOGIN_LIMIT_PER_ACCOUNT = _text("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
         self.LOGIN_LIMIT_PER_IP = _text("LOGIN_LIMIT_PER_IP", "20 per minute")
@@ -129,6 +138,20 @@ class Config:
         self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=self.ACCESS_TOKEN_MINUTES)
         self.JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=self.REFRESH_TOKEN_DAYS)
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        if not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            self.SQLALCHEMY_ENGINE_OPTIONS |= {
+                "pool_size": self.DB_POOL_SIZE,
+                "pool_recycle": self.DB_POOL_RECYCLE_SECONDS,
+                "pool_timeout": 5,
+            }
+        # While Redis is unreachable the limiter counts per process instead of failing
+        # open, and returns to the shared counters by itself when Redis is back.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        if self.RATELIMIT_STORAGE_URI.startswith("redis"):
+            self.RATELIMIT_STORAGE_OPTIONS = {
+                "socket_timeout": self.REDIS_TIMEOUT_SECONDS,
+                "socket_connect_timeout": self.REDIS_TIMEOUT_SECONDS,
+            }
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_KEY_PREFIX = "myapi"
         self.API_TITLE = "myapi"
@@ -151,6 +174,7 @@ class Development(Config):
 
 
 class Testing(Config):
+    __test__ = False  # a config class, not a pytest test class
     NAME = "testing"
     # Tests hash hundreds of passwords; the production cost would make the suite crawl.
     DEFAULT_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
@@ -166,6 +190,7 @@ class Testing(Config):
 
 class Production(Config):
     NAME = "production"
+    DEFAULT_HTTPS_ONLY = True
 
     def missing_secret(self) -> str:
         return ""

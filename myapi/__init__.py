@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ConfigError, select_config
 from myapi import auth, health, protected
@@ -14,6 +15,7 @@ from myapi.extensions import api, cors, db, jwt, limiter, migrate
 from myapi.http_policy import register_http_policy
 from myapi.logs import configure_logging
 from myapi.security.policy import register_token_policy
+from myapi.security.revocation import create_revocation_store
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -22,9 +24,10 @@ def create_app(config: str | type[Config] | Config | None = None) -> Flask:
     """Build the app; `config` is a config name, class or instance (default: `MYAPI_CONFIG`)."""
     app = Flask(__name__, static_folder=None)
     load_config(app, config)
+    trust_proxies(app)
     configure_logging(app)
-    register_extensions(app)
     register_http_policy(app)
+    register_extensions(app)
     register_token_policy(app)
     register_error_handlers(app)
     register_blueprints(app)
@@ -46,7 +49,19 @@ def load_config(app: Flask, config: str | type[Config] | Config | None) -> None:
         raise ConfigError("refusing to start: " + "; ".join(dict.fromkeys(reasons)))
 
 
+def trust_proxies(app: Flask) -> None:
+    """Believe X-Forwarded-For/-Proto only from the configured number of proxy hops.
+
+    With 0 (the default) the headers are ignored, so a client cannot pick its own
+    address for the rate limiter or claim HTTPS.
+    """
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+
 def register_extensions(app: Flask) -> None:
+    app.extensions["revocation_store"] = create_revocation_store(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     jwt.init_app(app)

@@ -9,7 +9,7 @@ from myapi.extensions import db
 from myapi.logs import audit
 from myapi.models import AuthSession, User
 from myapi.security.passwords import hash_password
-from myapi.security.revocation import revoke_sessions
+from myapi.security.revocation import revocation_store, revoke_sessions
 
 
 class AccountConflict(Exception):
@@ -64,11 +64,22 @@ def set_password(user: User, password: str, *, keep_session: str | None = None) 
     return revoked
 
 
+def _commit_user_state(user_id: int) -> None:
+    """Commit a role or status change, dropping the mirrored state before and after.
+
+    Dropping it again after the commit means a request that re-read the old row
+    in between cannot leave the old role cached.
+    """
+    revocation_store().user_changed(user_id)
+    db.session.commit()
+    revocation_store().user_changed(user_id)
+
+
 def set_role(user: User, role: str) -> None:
     if user.role == role:
         return
     previous, user.role = user.role, role
-    db.session.commit()
+    _commit_user_state(user.id)
     audit("role_changed", user_id=user.id, previous=previous, role=role)
 
 
@@ -78,7 +89,7 @@ def set_active(user: User, active: bool) -> None:
         return
     user.is_active = active
     revoked = 0 if active else revoke_sessions(AuthSession.user_id == user.id)
-    db.session.commit()
+    _commit_user_state(user.id)
     audit("user_enabled" if active else "user_disabled", user_id=user.id, sessions_revoked=revoked)
 
 
@@ -92,5 +103,5 @@ def revoke_all_sessions(user: User, *, event: str = "logout_all") -> int:
 def delete_user(user: User) -> None:
     user_id = user.id
     db.session.delete(user)
-    db.session.commit()
+    _commit_user_state(user_id)
     audit("user_deleted", user_id=user_id)

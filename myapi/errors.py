@@ -8,8 +8,11 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, json
-from sqlalchemy.exc import DBAPIError
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
+
+from myapi.logs import report_outage
 
 PROBLEM_MIMETYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:myapi:problem:"
@@ -97,10 +100,9 @@ def _generic_detail(error: HTTPException) -> str:
     return (error.description or HTTPStatus(error.code or 500).phrase).strip()
 
 
-def handle_database_unavailable(error: DBAPIError) -> Response:
-    if not error.connection_invalidated and not _is_connection_error(error):
-        return handle_unexpected_error(error)
-    log.error("database unavailable: %s", type(error.orig).__name__)
+def service_unavailable(name: str, error: BaseException) -> Response:
+    """Fail closed: without the database or Redis no token can be judged, so none is accepted."""
+    report_outage(name, error)
     return problem(
         503,
         "A backing service is unavailable; retry shortly.",
@@ -109,10 +111,14 @@ def handle_database_unavailable(error: DBAPIError) -> Response:
     )
 
 
-def _is_connection_error(error: DBAPIError) -> bool:
-    from sqlalchemy.exc import InterfaceError, OperationalError
+def handle_database_error(error: DBAPIError) -> Response:
+    if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
+        return service_unavailable("database", error)
+    return handle_unexpected_error(error)
 
-    return isinstance(error, OperationalError | InterfaceError)
+
+def handle_redis_error(error: RedisError) -> Response:
+    return service_unavailable("redis", error)
 
 
 def handle_unexpected_error(error: Exception) -> Response:
@@ -123,5 +129,6 @@ def handle_unexpected_error(error: Exception) -> Response:
 def register_error_handlers(app: Flask) -> None:
     """Registered after the extensions so these replace their JSON shapes."""
     app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(DBAPIError, handle_database_unavailable)
+    app.register_error_handler(DBAPIError, handle_database_error)
+    app.register_error_handler(RedisError, handle_redis_error)
     app.register_error_handler(Exception, handle_unexpected_error)

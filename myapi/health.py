@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import marshmallow as ma
@@ -10,10 +9,11 @@ from sqlalchemy import text
 
 from myapi.errors import problem
 from myapi.extensions import db
+from myapi.logs import report_outage, report_recovery
 from myapi.openapi import Blueprint
+from myapi.security.revocation import RedisRevocationStore, revocation_store
 
 blp = Blueprint("health", __name__, description="Probes for load balancers and orchestrators.")
-log = logging.getLogger(__name__)
 
 
 class HealthSchema(ma.Schema):
@@ -28,16 +28,23 @@ def healthz() -> Any:
     return {"status": "ok"}
 
 
-def dependency_checks() -> dict[str, str]:
-    """Each backing service and whether it answers right now."""
-    checks = {}
-    try:
-        db.session.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:  # any failure means not ready; the type is enough to log
-        db.session.rollback()
-        log.error("readiness: database unavailable: %s", type(exc).__name__)
-        checks["database"] = "unavailable"
+def check_dependencies() -> dict[str, str]:
+    """Ask every configured backing service to answer, now."""
+    probes = {"database": lambda: db.session.execute(text("SELECT 1"))}
+    store = revocation_store()
+    if isinstance(store, RedisRevocationStore):
+        probes["redis"] = store.ping
+    checks: dict[str, str] = {}
+    for name, probe in probes.items():
+        try:
+            probe()
+        except Exception as exc:  # any failure means not ready; only its type is logged
+            db.session.rollback()
+            report_outage(name, exc)
+            checks[name] = "unavailable"
+        else:
+            report_recovery(name)
+            checks[name] = "ok"
     return checks
 
 
@@ -46,7 +53,7 @@ def dependency_checks() -> dict[str, str]:
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def readyz() -> Any:
     """Every backing service answers; 503 names the ones that do not."""
-    checks = dependency_checks()
+    checks = check_dependencies()
     if all(state == "ok" for state in checks.values()):
         return {"status": "ready", "checks": checks}
     down = ", ".join(name for name, state in checks.items() if state != "ok")

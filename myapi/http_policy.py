@@ -18,6 +18,19 @@ _SECURITY_HEADERS = {
 }
 
 
+# Probes carry no secrets, and load balancers often reach them over plain HTTP.
+_PLAIN_HTTP_ALLOWED = frozenset({"/healthz", "/readyz"})
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def require_https() -> Response | None:
+    """Refuse plain HTTP outright (no redirect: a redirect would already have leaked the token)."""
+    plain = current_app.config["HTTPS_ONLY"] and not request.is_secure
+    if plain and request.path not in _PLAIN_HTTP_ALLOWED:
+        return problem(403, "This API is served over HTTPS only.", slug="https-required")
+    return None
+
+
 def require_json_body() -> Response | None:
     """A request with a body must say it is JSON (415 otherwise); this also stops form-post CSRF."""
     if request.method not in _BODY_METHODS:
@@ -32,12 +45,19 @@ def require_json_body() -> Response | None:
 
 
 def add_security_headers(response: Response) -> Response:
+    """Runs after the limiter's hook (registered before it), so it sees the final headers."""
     response.headers.update(_SECURITY_HEADERS)
+    # The limiter sends Retry-After on every answer; it only means something on these.
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = HSTS
     if current_app.config["CORS_ORIGINS"]:
         response.vary.add("Origin")
     return response
 
 
 def register_http_policy(app: Flask) -> None:
+    app.before_request(require_https)
     app.before_request(require_json_body)
     app.after_request(add_security_headers)

@@ -15,12 +15,18 @@ import time
 import uuid
 from typing import Any
 
-from flask import Flask, Response, g, request
+from blinker import Namespace
+from flask import Flask, Response, g, has_request_context, request
 
 from myapi.clock import utcnow
 
 request_log = logging.getLogger("myapi.request")
 audit_log = logging.getLogger("myapi.audit")
+
+# Observers (metrics) subscribe to these instead of parsing log lines.
+signals = Namespace()
+audit_recorded = signals.signal("audit-recorded")
+dependency_failed = signals.signal("dependency-failed")
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -52,14 +58,39 @@ def configure_logging(app: Flask) -> None:
     app.after_request(_log_request)
 
 
+_OUTAGE_REPEAT_SECONDS = 60.0
+_outages: dict[str, float] = {}
+
+
+def report_outage(name: str, error: BaseException) -> None:
+    """Log a failing dependency once, then at most once a minute per worker: no flood."""
+    dependency_failed.send(name, error=error)
+    now = time.monotonic()
+    if now - _outages.get(name, -_OUTAGE_REPEAT_SECONDS) >= _OUTAGE_REPEAT_SECONDS:
+        _outages[name] = now
+        logging.getLogger("myapi.dependencies").error(
+            "%s unavailable: %s", name, type(error).__name__
+        )
+
+
+def report_recovery(name: str) -> None:
+    if _outages.pop(name, None) is not None:
+        logging.getLogger("myapi.dependencies").warning("%s available again", name)
+
+
 def current_request_id() -> str:
     return getattr(g, "request_id", "-")
 
 
 def audit(event: str, **fields: Any) -> None:
     """Record a security event; `fields` must never hold a secret."""
-    context = {"event": event, "request_id": current_request_id(), "ip": request.remote_addr}
+    context = {"event": event}
+    if has_request_context():
+        context |= {"request_id": current_request_id(), "ip": request.remote_addr}
+    else:
+        context["source"] = "cli"
     audit_log.info(event, extra={"fields": context | fields})
+    audit_recorded.send(event)
 
 
 def _start_request() -> None:
@@ -70,15 +101,14 @@ def _start_request() -> None:
 
 def _log_request(response: Response) -> Response:
     response.headers["X-Request-ID"] = current_request_id()
-    status = getattr(g, "token_status", None)
-    user = status.user.id if status is not None and status.user is not None else None
+    status = g.get("token_status")
     fields = {
         "request_id": current_request_id(),
         "method": request.method,
         "path": request.path,
         "status": response.status_code,
         "duration_ms": round((time.perf_counter() - g.get("started", 0.0)) * 1000, 2),
-        "user_id": user,
+        "user_id": status.user_id if status is not None else None,
         "ip": request.remote_addr,
     }
     request_log.info("request", extra={"fields": fields})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app
-from flask_jwt_extended import current_user, get_jwt, get_jwt_header, jwt_required
+from flask_jwt_extended import get_jwt, get_jwt_header, jwt_required
 from flask_smorest import abort
 
 from myapi.accounts import (
@@ -36,6 +36,7 @@ from myapi.extensions import limiter
 from myapi.logs import audit
 from myapi.openapi import BEARER_SCHEME, Blueprint
 from myapi.ratelimits import login_account_key
+from myapi.security.identity import current_user
 from myapi.security.passwords import hash_password, needs_rehash, verify_password
 from myapi.security.policy import bearer_challenge
 from myapi.security.scopes import ROLE_SCOPES, format_scope, is_fresh, parse_scope, require_scope

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_jwt_extended import current_user
 from flask_smorest import abort
 from sqlalchemy import select
 
@@ -22,6 +21,7 @@ from myapi.protected.schemas import (
     UserAdminUpdateSchema,
     UserPageSchema,
 )
+from myapi.security.identity import current_user_id
 from myapi.security.scopes import require_scope
 
 blp = Blueprint("protected", __name__, url_prefix="/api/v1", description="Resources.")
@@ -33,7 +33,7 @@ ID = "int(min=1, max=2147483647)"
 def owned_note(note_id: int) -> Note:
     """The caller's note, or 404: another user's note is indistinguishable from none."""
     note = db.session.scalar(
-        select(Note).where(Note.id == note_id, Note.owner_id == current_user.id)
+        select(Note).where(Note.id == note_id, Note.owner_id == current_user_id())
     )
     if note is None:
         abort(404, message="No such note.")
@@ -47,7 +47,7 @@ class Notes(MethodView):
     @blp.response(200, NotePageSchema)
     def get(self, page: dict[str, int]) -> Any:
         """List the caller's notes, newest first."""
-        statement = select(Note).where(Note.owner_id == current_user.id).order_by(Note.id.desc())
+        statement = select(Note).where(Note.owner_id == current_user_id()).order_by(Note.id.desc())
         return paginate(statement, **page)
 
     @require_scope("notes:write")
@@ -55,7 +55,7 @@ class Notes(MethodView):
     @blp.response(201, NoteSchema)
     def post(self, data: dict[str, str]) -> Any:
         """Create a note."""
-        note = Note(owner_id=current_user.id, **data)
+        note = Note(owner_id=current_user_id(), **data)
         db.session.add(note)
         db.session.commit()
         return note
@@ -118,7 +118,7 @@ class AdminUser(MethodView):
     def patch(self, data: dict[str, Any], user_id: int) -> Any:
         """Change an account's role or active state; disabling revokes all its tokens at once."""
         user = db.get_or_404(User, user_id, description="No such user.")
-        if user.id == current_user.id:
+        if user.id == current_user_id():
             abort(409, message="Administrators cannot change their own role or status.")
         if "role" in data:
             set_role(user, data["role"])

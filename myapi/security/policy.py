@@ -92,7 +92,6 @@ def normalize_authorization() -> Response | None:
 
 def register_token_policy(app: Flask) -> None:
     jwt.token_in_blocklist_loader(is_revoked)
-    jwt.user_lookup_loader(lambda _header, _claims: g.token_status.user)
     jwt.token_verification_loader(lambda _header, claims: claims_are_well_formed(claims))
     jwt.unauthorized_loader(no_credentials)
     jwt.invalid_token_loader(lambda _reason: invalid_token("malformed"))

@@ -1,83 +1,230 @@
 """Revocation state, answered in one storage round trip per authenticated request.
 
-A token is live only while its user exists and is active, its session exists
-and is not revoked, and its own `jti` is not on the denylist. Logout, logout-all,
-password change, reuse detection and disabling all act through these rows, so
-every worker sees a revocation on its next request: there is no per-process cache.
+A token is live only while its user exists and is active, its session is not
+revoked, and its own `jti` is not on the denylist. Logout, logout-all, password
+change, reuse detection and disabling all act through `revoke_sessions` and
+`revoke_token`, so every worker on every host sees a revocation on its next
+request: there is no per-process cache of revocation state.
+
+The SQL database is the source of truth. Without Redis, one query reads user,
+session and denylist state. With `REDIS_URL`, Redis mirrors it (one MGET per
+request): revocation markers are written to Redis *before* the database commit,
+so a failure can only over-revoke, never leave a revoked token live; each marker
+expires when what it revokes would have; and a sentinel key lets any worker notice
+that Redis lost its data and rebuild the markers from the database first.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import redis
+from flask import Flask, current_app
 from sqlalchemy import ColumnElement, delete, exists, select, update
 
-from myapi.clock import utcnow
+from myapi.clock import epoch_seconds, utcnow
 from myapi.extensions import db
 from myapi.models import AuthSession, RevokedToken, User
 
 _USER_ID = re.compile(r"[0-9]{1,18}")
+_PREFIX = "myapi:revocation:"
+_SENTINEL = _PREFIX + "loaded"
+_USER_STATE_SECONDS = 600
+_NO_USER = "-"
 
 
 @dataclass(frozen=True)
 class TokenStatus:
-    user: User | None
+    user_id: int | None
+    role: str
+    active: bool
     session_live: bool
     jti_revoked: bool
+    user: User | None = None
 
     @property
     def revoked(self) -> bool:
-        return (
-            self.user is None
-            or not self.user.is_active
-            or not self.session_live
-            or self.jti_revoked
+        return self.user_id is None or not self.active or not self.session_live or self.jti_revoked
+
+
+UNKNOWN = TokenStatus(user_id=None, role="", active=False, session_live=False, jti_revoked=True)
+
+
+def _token_ids(claims: dict[str, Any]) -> tuple[int, str, str] | None:
+    sub, sid, jti = claims.get("sub"), claims.get("sid"), claims.get("jti")
+    if not (isinstance(sub, str) and _USER_ID.fullmatch(sub)):
+        return None
+    if not (isinstance(sid, str) and isinstance(jti, str)):
+        return None
+    return int(sub), sid, jti
+
+
+class SqlRevocationStore:
+    """The database alone: one query joins user, session and denylist."""
+
+    def status(self, claims: dict[str, Any]) -> TokenStatus:
+        ids = _token_ids(claims)
+        if ids is None:
+            return UNKNOWN
+        user_id, sid, jti = ids
+        session_live = exists().where(
+            AuthSession.id == sid,
+            AuthSession.user_id == User.id,
+            AuthSession.revoked_at.is_(None),
         )
+        jti_revoked = exists().where(RevokedToken.jti == jti)
+        row = db.session.execute(
+            select(User, session_live, jti_revoked).where(User.id == user_id)
+        ).first()
+        if row is None:
+            return UNKNOWN
+        user, live, revoked = row
+        return TokenStatus(user.id, user.role, user.is_active, bool(live), bool(revoked), user)
 
-    @property
-    def role(self) -> str:
-        return self.user.role if self.user else ""
+    def sessions_revoked(self, sessions: Iterable[tuple[str, datetime]]) -> None:
+        """Nothing to mirror: the rows are the state."""
+
+    def token_revoked(self, jti: str, expires_at: datetime) -> None:
+        """Nothing to mirror: the row is the state."""
+
+    def user_changed(self, user_id: int) -> None:
+        """Nothing to mirror: the row is the state."""
+
+    def ping(self) -> None:
+        """No separate service to reach."""
 
 
-UNKNOWN = TokenStatus(user=None, session_live=False, jti_revoked=True)
+class RedisRevocationStore:
+    """A Redis mirror of the revocation state, shared by every worker and host."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def status(self, claims: dict[str, Any]) -> TokenStatus:
+        ids = _token_ids(claims)
+        if ids is None:
+            return UNKNOWN
+        user_id, sid, jti = ids
+        keys = [_SENTINEL, _PREFIX + "jti:" + jti, _PREFIX + "sid:" + sid, self._user_key(user_id)]
+        loaded, jti_marker, sid_marker, user_state = self.client.mget(keys)
+        if loaded is None:
+            self.rebuild()
+            loaded, jti_marker, sid_marker, user_state = self.client.mget(keys)
+        if user_state is None:
+            user_state = self._cache_user_state(user_id)
+        if user_state == _NO_USER:
+            return UNKNOWN
+        role, _, active = user_state.partition(":")
+        return TokenStatus(user_id, role, active == "1", sid_marker is None, jti_marker is not None)
+
+    def sessions_revoked(self, sessions: Iterable[tuple[str, datetime]]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for session_id, expires_at in sessions:
+            self._mark(pipe, _PREFIX + "sid:" + session_id, expires_at)
+        pipe.execute()
+
+    def token_revoked(self, jti: str, expires_at: datetime) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        self._mark(pipe, _PREFIX + "jti:" + jti, expires_at)
+        pipe.execute()
+
+    def user_changed(self, user_id: int) -> None:
+        """Forget the cached role and state; the next request reads the committed row."""
+        self.client.delete(self._user_key(user_id))
+
+    def ping(self) -> None:
+        self.client.ping()
+
+    def rebuild(self) -> None:
+        """Re-create every marker from the database, then the sentinel (after a Redis data loss)."""
+        now = utcnow()
+        sessions = db.session.execute(
+            select(
+                AuthSession.id, AuthSession.refresh_expires_at, AuthSession.access_expires_at
+            ).where(AuthSession.revoked_at.is_not(None), AuthSession.refresh_expires_at > now)
+        ).all()
+        tokens = db.session.execute(
+            select(RevokedToken.jti, RevokedToken.expires_at).where(RevokedToken.expires_at > now)
+        ).all()
+        self.sessions_revoked((sid, max(refresh, access)) for sid, refresh, access in sessions)
+        pipe = self.client.pipeline(transaction=False)
+        for jti, expires_at in tokens:
+            self._mark(pipe, _PREFIX + "jti:" + jti, expires_at)
+        pipe.set(_SENTINEL, epoch_seconds(now))
+        pipe.execute()
+
+    def _cache_user_state(self, user_id: int) -> str:
+        row = db.session.execute(
+            select(User.role, User.is_active).where(User.id == user_id)
+        ).first()
+        state = _NO_USER if row is None else f"{row.role}:{int(row.is_active)}"
+        self.client.set(self._user_key(user_id), state, ex=_USER_STATE_SECONDS)
+        return state
+
+    @staticmethod
+    def _user_key(user_id: int) -> str:
+        return f"{_PREFIX}user:{user_id}"
+
+    @staticmethod
+    def _mark(pipe: Any, key: str, expires_at: datetime) -> None:
+        leeway = current_app.config["JWT_LEEWAY_SECONDS"]
+        seconds = epoch_seconds(expires_at) - epoch_seconds(utcnow()) + leeway
+        if seconds > 0:
+            pipe.set(key, 1, ex=seconds)
+
+
+RevocationStore = SqlRevocationStore | RedisRevocationStore
+
+
+def create_revocation_store(app: Flask) -> RevocationStore:
+    url = app.config["REDIS_URL"]
+    if not url:
+        return SqlRevocationStore()
+    client = redis.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_timeout=app.config["REDIS_TIMEOUT_SECONDS"],
+        socket_connect_timeout=app.config["REDIS_TIMEOUT_SECONDS"],
+        health_check_interval=30,
+    )
+    return RedisRevocationStore(client)
+
+
+def revocation_store() -> RevocationStore:
+    return current_app.extensions["revocation_store"]
 
 
 def token_status(claims: dict[str, Any]) -> TokenStatus:
-    """User, session and denylist state for a token's claims, in a single query."""
-    sub, sid, jti = claims.get("sub"), claims.get("sid"), claims.get("jti")
-    if not (isinstance(sub, str) and _USER_ID.fullmatch(sub)):
-        return UNKNOWN
-    if not (isinstance(sid, str) and isinstance(jti, str)):
-        return UNKNOWN
-    session_live = exists().where(
-        AuthSession.id == sid, AuthSession.user_id == User.id, AuthSession.revoked_at.is_(None)
-    )
-    jti_revoked = exists().where(RevokedToken.jti == jti)
-    row = db.session.execute(
-        select(User, session_live, jti_revoked).where(User.id == int(sub))
-    ).first()
-    if row is None:
-        return UNKNOWN
-    user, live, revoked = row
-    return TokenStatus(user=user, session_live=bool(live), jti_revoked=bool(revoked))
+    """User, session and denylist state for a token's claims, in one round trip."""
+    return revocation_store().status(claims)
 
 
 def revoke_sessions(*conditions: ColumnElement[bool]) -> int:
-    """Revoke every live session matching `conditions`; the caller commits."""
-    result = db.session.execute(
+    """Revoke every live session matching `conditions`; the caller commits.
+
+    The mirror is written before the caller's commit: if it fails, the database
+    change rolls back and the caller sees the error, so nothing is half-revoked.
+    """
+    revoked = db.session.execute(
         update(AuthSession)
         .where(AuthSession.revoked_at.is_(None), *conditions)
         .values(revoked_at=utcnow())
+        .returning(AuthSession.id, AuthSession.refresh_expires_at, AuthSession.access_expires_at)
         .execution_options(synchronize_session=False)
+    ).all()
+    revocation_store().sessions_revoked(
+        (sid, max(refresh_expiry, access_expiry)) for sid, refresh_expiry, access_expiry in revoked
     )
-    return result.rowcount
+    return len(revoked)
 
 
 def revoke_token(jti: str, expires_at: datetime) -> None:
     """Deny one token by `jti` until it would have expired anyway; the caller commits."""
+    revocation_store().token_revoked(jti, expires_at)
     if db.session.get(RevokedToken, jti) is None:
         db.session.add(RevokedToken(jti=jti, expires_at=expires_at))
 

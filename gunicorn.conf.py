@@ -1,0 +1,48 @@
+"""gunicorn settings for production: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Every value can be changed from the environment (GUNICORN_*); the defaults suit a
+small host behind a reverse proxy that terminates TLS.
+"""
+
+import os
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+
+# Password hashing is CPU-bound, so processes (not threads) carry the load: one
+# worker per core plus one, and a few threads each so slow clients don't idle a core.
+workers = _env_int("GUNICORN_WORKERS", (os.cpu_count() or 1) + 1)
+threads = _env_int("GUNICORN_THREADS", 4)
+worker_class = "gthread" if threads > 1 else "sync"
+
+timeout = _env_int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = 5
+
+# Recycle workers now and then, at staggered times, to bound any slow leak.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 10000)
+max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 1000)
+
+# Small request lines and headers: a 64 KB Authorization header is refused here (400/431).
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
+
+# The app writes one JSON line per request; gunicorn's access log would duplicate it
+# and, unlike the app's, would include query strings.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+# Trust no forwarded headers at the gunicorn layer: X-Forwarded-* are honoured only by
+# the app's ProxyFix, for exactly TRUSTED_PROXIES hops.
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
+
+# No runtime control socket: nothing should reconfigure a production server from a
+# shared path, and several servers on one host would contend for it.
+control_socket_disable = True
