@@ -1,5 +1,6 @@
 """Extension singletons, created once here and bound to an app by the factory."""
 
+from flask import current_app
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
@@ -15,4 +16,7 @@ migrate = Migrate()
 jwt = JWTManager()
 cors = CORS()
 api = Api()
-limiter = Limiter(key_func=client_ip)
+# The default limit is read per request, so each app built in a process keeps its own.
+limiter = Limiter(
+    key_func=client_ip, default_limits=[lambda: current_app.config["RATELIMIT_DEFAULT"]]
+)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, current_app, request
+from flask.json.provider import DefaultJSONProvider
 
 from myapi.errors import problem
 
@@ -21,6 +24,16 @@ _SECURITY_HEADERS = {
 # Probes carry no secrets, and load balancers often reach them over plain HTTP.
 _PLAIN_HTTP_ALLOWED = frozenset({"/healthz", "/readyz"})
 HSTS = "max-age=63072000; includeSubDomains"
+
+
+class JsonProvider(DefaultJSONProvider):
+    """Flask's JSON, with nesting too deep to parse reported as malformed input (400), not a 500."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise ValueError("JSON nested too deeply") from exc
 
 
 def require_https() -> Response | None:
@@ -58,6 +71,7 @@ def add_security_headers(response: Response) -> Response:
 
 
 def register_http_policy(app: Flask) -> None:
+    app.json = JsonProvider(app)
     app.before_request(require_https)
     app.before_request(require_json_body)
     app.after_request(add_security_headers)

@@ -1,31 +1,80 @@
-"""Fixtures: an app on in-memory SQLite, users made by the service, tokens from a real login."""
+"""Fixtures: an app per test, users made by the service, tokens from a real login.
+
+Every test that uses `app` runs twice when TEST_DATABASE_URL and TEST_REDIS_URL
+are set: on in-memory SQLite with the SQL revocation store, and on PostgreSQL
+with the Redis revocation mirror (skipped, with the reason, when they are not).
+"""
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import psycopg
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from config import Testing
 from myapi import create_app
 from myapi.accounts import create_user
 from myapi.extensions import db
-from myapi.models import User
+from myapi.models import Base, User
 
 PASSWORD = "correct horse battery staple"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
-@pytest.fixture
-def app() -> Iterator[Flask]:
-    app = create_app(Testing())
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this test run's own, with the schema, dropped at the end."""
+    if not (TEST_DATABASE_URL and TEST_REDIS_URL):
+        pytest.skip("set TEST_DATABASE_URL and TEST_REDIS_URL to run on PostgreSQL and Redis")
+    server = make_url(TEST_DATABASE_URL)
+    name = f"myapi_suite_{secrets.token_hex(6)}"
+    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = server.set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield url
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def _empty_postgres_and_redis() -> None:
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    db.session.remove()
+    with db.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+
+
+@pytest.fixture(params=["sqlite", "postgres+redis"])
+def app(request: pytest.FixtureRequest) -> Iterator[Flask]:
+    if request.param == "sqlite":
+        app = create_app(Testing())
+        with app.app_context():
+            db.create_all()
+            yield app
+            db.session.remove()
+            db.drop_all()
+        return
+    url = request.getfixturevalue("postgres_url")
+    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    app = create_app(Testing(SQLALCHEMY_DATABASE_URI=url, REDIS_URL=TEST_REDIS_URL))
     with app.app_context():
-        db.create_all()
         yield app
-        db.session.remove()
-        db.drop_all()
+        _empty_postgres_and_redis()
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from myapi.clock import from_epoch, utcnow
 from myapi.extensions import db
 from myapi.logs import audit
 from myapi.models import AuthSession, User
-from myapi.security.revocation import revoke_sessions, revoke_token
+from myapi.security.revocation import revocation_store, revoke_sessions, revoke_token
 from myapi.security.tokens import TokenPair, encode_pair, next_pair_columns
 
 
@@ -41,8 +41,14 @@ def start_session(user: User, scope: str) -> TokenPair:
     )
     db.session.add(session)
     db.session.commit()
+    _allow_until_expiry(session)
     audit("login_succeeded", user_id=user.id, session_id=session.id, scope=scope)
     return encode_pair(session, fresh=True)
+
+
+def _allow_until_expiry(session: AuthSession) -> None:
+    expires_at = max(session.access_expires_at, session.refresh_expires_at)
+    revocation_store().session_live_until(session.id, session.user_id, expires_at)
 
 
 def rotate(claims: dict[str, Any], header: dict[str, Any]) -> TokenPair:
@@ -70,6 +76,7 @@ def rotate(claims: dict[str, Any], header: dict[str, Any]) -> TokenPair:
     db.session.commit()
     session = db.session.get(AuthSession, session_id)
     if advanced:
+        _allow_until_expiry(session)
         audit("token_refreshed", user_id=session.user_id, session_id=session_id)
         return encode_pair(session, fresh=False)
     if _within_grace(session, presented):

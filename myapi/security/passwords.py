@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
+_PADDING = "0123456789!@#$%^&*()-_=+.,;:?~ "
 
 # OWASP Password Storage cheat sheet: scrypt (N, p) pairs with r=8, and PBKDF2 iterations.
 _SCRYPT_MINIMUMS = ((2**17, 1), (2**16, 2), (2**15, 3), (2**14, 5), (2**13, 10))
@@ -32,13 +33,16 @@ def password_problems(password: str) -> list[str]:
     """Why a new password is refused; empty when it is acceptable.
 
     Length is counted in characters and nothing is ever truncated; there are no
-    composition rules (NIST SP 800-63B, ASVS 6.2.5).
+    composition rules (NIST SP 800-63B, ASVS 6.2.5). A common password padded with
+    digits or symbols to reach the length ("password1234567") counts as common.
     """
     if len(password) < MIN_LENGTH:
         return [f"Must be at least {MIN_LENGTH} characters long."]
     if len(password) > MAX_LENGTH:
         return [f"Must be at most {MAX_LENGTH} characters long."]
-    if password.lower() in common_passwords():
+    lowered = password.lower()
+    core = lowered.strip(_PADDING)
+    if lowered in common_passwords() or core in common_passwords():
         return ["Is one of the most commonly used passwords; choose another."]
     return []
 
@@ -56,7 +60,15 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 
 
 def needs_rehash(stored_hash: str) -> bool:
-    return stored_hash.split("$", 1)[0] != current_app.config["PASSWORD_HASH_METHOD"]
+    """Whether the hash was made with other parameters than the configured ones."""
+    wanted = _canonical_method(current_app.config["PASSWORD_HASH_METHOD"])
+    return stored_hash.split("$", 1)[0] != wanted
+
+
+@cache
+def _canonical_method(method: str) -> str:
+    """The method as werkzeug writes it into hashes ("scrypt" -> "scrypt:32768:8:1")."""
+    return _dummy_hash(method).split("$", 1)[0]
 
 
 @cache

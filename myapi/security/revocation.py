@@ -1,17 +1,19 @@
 """Revocation state, answered in one storage round trip per authenticated request.
 
-A token is live only while its user exists and is active, its session is not
-revoked, and its own `jti` is not on the denylist. Logout, logout-all, password
+A token is live only while its user exists and is active, its session is live
+and belongs to that user, and its own `jti` is not on the denylist. Logout, logout-all, password
 change, reuse detection and disabling all act through `revoke_sessions` and
 `revoke_token`, so every worker on every host sees a revocation on its next
 request: there is no per-process cache of revocation state.
 
 The SQL database is the source of truth. Without Redis, one query reads user,
 session and denylist state. With `REDIS_URL`, Redis mirrors it (one MGET per
-request): revocation markers are written to Redis *before* the database commit,
-so a failure can only over-revoke, never leave a revoked token live; each marker
-expires when what it revokes would have; and a sentinel key lets any worker notice
-that Redis lost its data and rebuild the markers from the database first.
+request): a key per live session holding its user id (an allowlist, so an
+unknown or foreign session is refused), a key per denied `jti`, and the user's
+role and status. Revocations reach Redis *before* the database commit, so a
+failure can only over-revoke, never leave a revoked token live; each key expires
+when the tokens it speaks for would have; and a sentinel key lets any worker
+notice that Redis lost its data and rebuild the mirror from the database first.
 """
 
 from __future__ import annotations
@@ -85,7 +87,10 @@ class SqlRevocationStore:
         user, live, revoked = row
         return TokenStatus(user.id, user.role, user.is_active, bool(live), bool(revoked), user)
 
-    def sessions_revoked(self, sessions: Iterable[tuple[str, datetime]]) -> None:
+    def session_live_until(self, session_id: str, user_id: int, expires_at: datetime) -> None:
+        """Nothing to mirror: the row is the state."""
+
+    def sessions_revoked(self, session_ids: Iterable[str]) -> None:
         """Nothing to mirror: the rows are the state."""
 
     def token_revoked(self, jti: str, expires_at: datetime) -> None:
@@ -110,22 +115,28 @@ class RedisRevocationStore:
             return UNKNOWN
         user_id, sid, jti = ids
         keys = [_SENTINEL, _PREFIX + "jti:" + jti, _PREFIX + "sid:" + sid, self._user_key(user_id)]
-        loaded, jti_marker, sid_marker, user_state = self.client.mget(keys)
+        loaded, jti_marker, sid_owner, user_state = self.client.mget(keys)
         if loaded is None:
             self.rebuild()
-            loaded, jti_marker, sid_marker, user_state = self.client.mget(keys)
+            loaded, jti_marker, sid_owner, user_state = self.client.mget(keys)
         if user_state is None:
             user_state = self._cache_user_state(user_id)
         if user_state == _NO_USER:
             return UNKNOWN
         role, _, active = user_state.partition(":")
-        return TokenStatus(user_id, role, active == "1", sid_marker is None, jti_marker is not None)
+        session_live = sid_owner == str(user_id)
+        return TokenStatus(user_id, role, active == "1", session_live, jti_marker is not None)
 
-    def sessions_revoked(self, sessions: Iterable[tuple[str, datetime]]) -> None:
+    def session_live_until(self, session_id: str, user_id: int, expires_at: datetime) -> None:
+        """Allow the session's tokens until the last of them expires (set at login and refresh)."""
         pipe = self.client.pipeline(transaction=False)
-        for session_id, expires_at in sessions:
-            self._mark(pipe, _PREFIX + "sid:" + session_id, expires_at)
+        self._mark(pipe, _PREFIX + "sid:" + session_id, expires_at, value=str(user_id))
         pipe.execute()
+
+    def sessions_revoked(self, session_ids: Iterable[str]) -> None:
+        keys = [_PREFIX + "sid:" + session_id for session_id in session_ids]
+        if keys:
+            self.client.delete(*keys)
 
     def token_revoked(self, jti: str, expires_at: datetime) -> None:
         pipe = self.client.pipeline(transaction=False)
@@ -140,18 +151,22 @@ class RedisRevocationStore:
         self.client.ping()
 
     def rebuild(self) -> None:
-        """Re-create every marker from the database, then the sentinel (after a Redis data loss)."""
+        """Re-create every key from the database, then the sentinel (after a Redis data loss)."""
         now = utcnow()
         sessions = db.session.execute(
             select(
-                AuthSession.id, AuthSession.refresh_expires_at, AuthSession.access_expires_at
-            ).where(AuthSession.revoked_at.is_not(None), AuthSession.refresh_expires_at > now)
+                AuthSession.id,
+                AuthSession.user_id,
+                AuthSession.refresh_expires_at,
+                AuthSession.access_expires_at,
+            ).where(AuthSession.revoked_at.is_(None))
         ).all()
         tokens = db.session.execute(
             select(RevokedToken.jti, RevokedToken.expires_at).where(RevokedToken.expires_at > now)
         ).all()
-        self.sessions_revoked((sid, max(refresh, access)) for sid, refresh, access in sessions)
         pipe = self.client.pipeline(transaction=False)
+        for sid, user_id, refresh, access in sessions:
+            self._mark(pipe, _PREFIX + "sid:" + sid, max(refresh, access), value=str(user_id))
         for jti, expires_at in tokens:
             self._mark(pipe, _PREFIX + "jti:" + jti, expires_at)
         pipe.set(_SENTINEL, epoch_seconds(now))
@@ -170,11 +185,12 @@ class RedisRevocationStore:
         return f"{_PREFIX}user:{user_id}"
 
     @staticmethod
-    def _mark(pipe: Any, key: str, expires_at: datetime) -> None:
+    def _mark(pipe: Any, key: str, expires_at: datetime, value: str = "1") -> None:
+        """Queue a key that lives exactly as long as the tokens it speaks for."""
         leeway = current_app.config["JWT_LEEWAY_SECONDS"]
         seconds = epoch_seconds(expires_at) - epoch_seconds(utcnow()) + leeway
         if seconds > 0:
-            pipe.set(key, 1, ex=seconds)
+            pipe.set(key, value, ex=seconds)
 
 
 RevocationStore = SqlRevocationStore | RedisRevocationStore
@@ -209,16 +225,14 @@ def revoke_sessions(*conditions: ColumnElement[bool]) -> int:
     The mirror is written before the caller's commit: if it fails, the database
     change rolls back and the caller sees the error, so nothing is half-revoked.
     """
-    revoked = db.session.execute(
+    revoked = db.session.scalars(
         update(AuthSession)
         .where(AuthSession.revoked_at.is_(None), *conditions)
         .values(revoked_at=utcnow())
-        .returning(AuthSession.id, AuthSession.refresh_expires_at, AuthSession.access_expires_at)
+        .returning(AuthSession.id)
         .execution_options(synchronize_session=False)
     ).all()
-    revocation_store().sessions_revoked(
-        (sid, max(refresh_expiry, access_expiry)) for sid, refresh_expiry, access_expiry in revoked
-    )
+    revocation_store().sessions_revoked(revoked)
     return len(revoked)
 
 

@@ -85,11 +85,21 @@ def token_lifetime_limit(token_type: str) -> int:
 
 
 REQUIRED_CLAIMS = ("sub", "jti", "iat", "nbf", "exp", "type", "iss", "aud", "sid", "scope")
+TOKEN_TYPES = ("access", "refresh")
+
+
+def has_required_claims(raw_claims: dict[str, Any]) -> bool:
+    """Every claim we issue is present in the token as sent.
+
+    Checked on the raw claims: flask-jwt-extended later fills in a missing `type`
+    ("access"), `fresh` and `jti`, which would hide their absence.
+    """
+    return all(name in raw_claims for name in REQUIRED_CLAIMS)
 
 
 def claims_are_well_formed(claims: dict[str, Any]) -> bool:
-    """Beyond the signature: every claim we issue is present, typed, and not overlong."""
-    if any(name not in claims for name in REQUIRED_CLAIMS):
+    """Beyond the signature: a known token type, typed claims, and no overlong lifetime."""
+    if any(name not in claims for name in REQUIRED_CLAIMS) or claims["type"] not in TOKEN_TYPES:
         return False
     text_claims = ("sub", "jti", "sid", "scope", "type")
     if not all(isinstance(claims[name], str) for name in text_claims):

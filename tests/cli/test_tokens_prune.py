@@ -1,0 +1,122 @@
+"""`flask tokens prune`: expired revocation rows go, anything that still guards a token stays."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import jwt as pyjwt
+from click.testing import Result
+from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from myapi.clock import utcnow
+from myapi.extensions import db
+from myapi.models import AuthSession, RevokedToken, User
+from tests.conftest import assert_problem, bearer
+
+Cli = Callable[..., Result]
+
+
+def access_claims(tokens: dict[str, Any]) -> dict[str, Any]:
+    """The claims of a pair's access token (issued by this test's own login)."""
+    return pyjwt.decode(tokens["access_token"], options={"verify_signature": False})
+
+
+def session_id(tokens: dict[str, Any]) -> str:
+    return access_claims(tokens)["sid"]
+
+
+def expire_session(sid: str) -> None:
+    """Move a session's whole lifetime into the past, as if it had been idle for months."""
+    past = utcnow() - timedelta(days=1)
+    db.session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == sid)
+        .values(access_expires_at=past, refresh_expires_at=past, expires_at=past)
+    )
+    db.session.commit()
+
+
+def remaining_sessions() -> set[str]:
+    db.session.expire_all()
+    return set(db.session.scalars(db.select(AuthSession.id)))
+
+
+def remaining_denied_jtis() -> set[str]:
+    db.session.expire_all()
+    return set(db.session.scalars(db.select(RevokedToken.jti)))
+
+
+def test_prune_deletes_expired_rows_and_keeps_live_ones(
+    cli: Cli, client: FlaskClient, alice: User, login: Callable[..., dict[str, Any]]
+) -> None:
+    live = login("alice")
+    logged_out = login("alice")
+    expired = login("alice")
+    logout = client.post("/auth/logout", headers=bearer(logged_out["access_token"]))
+    assert logout.status_code == 204
+    expire_session(session_id(expired))
+    now = utcnow()
+    db.session.add_all(
+        [
+            RevokedToken(jti="expired-denylist-entry", expires_at=now - timedelta(minutes=1)),
+            RevokedToken(jti="live-denylist-entry", expires_at=now + timedelta(minutes=10)),
+        ]
+    )
+    db.session.commit()
+
+    result = cli("tokens", "prune")
+
+    assert result.exit_code == 0, result.output
+    assert "pruned 1 expired session(s) and 1 expired revoked token(s)" in result.output
+    assert remaining_sessions() == {session_id(live), session_id(logged_out)}
+    assert remaining_denied_jtis() == {
+        "live-denylist-entry",
+        access_claims(logged_out)["jti"],
+    }
+
+
+def test_tokens_stay_as_valid_or_as_revoked_as_they_were_after_a_prune(
+    cli: Cli, client: FlaskClient, alice: User, login: Callable[..., dict[str, Any]]
+) -> None:
+    live = login("alice")
+    logged_out = login("alice")
+    client.post("/auth/logout", headers=bearer(logged_out["access_token"]))
+
+    cli("tokens", "prune")
+
+    assert client.get("/auth/me", headers=bearer(live["access_token"])).status_code == 200
+    assert_problem(client.get("/auth/me", headers=bearer(logged_out["access_token"])), 401)
+    assert_problem(client.post("/auth/refresh", headers=bearer(logged_out["refresh_token"])), 401)
+
+
+def test_prune_with_nothing_expired_deletes_nothing(
+    cli: Cli, alice: User, login: Callable[..., dict[str, Any]]
+) -> None:
+    tokens = login("alice")
+
+    result = cli("tokens", "prune")
+
+    assert result.exit_code == 0, result.output
+    assert "pruned 0 expired session(s) and 0 expired revoked token(s)" in result.output
+    assert remaining_sessions() == {session_id(tokens)}
+
+
+def test_prune_keeps_a_session_whose_refresh_token_is_still_valid(
+    cli: Cli, alice: User, login: Callable[..., dict[str, Any]]
+) -> None:
+    tokens = login("alice")
+    # Only the access token has expired: the refresh token can still mint new pairs.
+    db.session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id(tokens))
+        .values(access_expires_at=utcnow() - timedelta(minutes=5))
+    )
+    db.session.commit()
+
+    result = cli("tokens", "prune")
+
+    assert "pruned 0 expired session(s)" in result.output
+    assert remaining_sessions() == {session_id(tokens)}

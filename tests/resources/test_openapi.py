@@ -1,0 +1,126 @@
+"""The OpenAPI document: every path, and the bearer scheme on exactly the protected operations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+BEARER = [{"bearerAuth": []}]
+
+PROTECTED_PATHS = {
+    "/auth/refresh",
+    "/auth/logout",
+    "/auth/logout-all",
+    "/auth/me",
+    "/auth/token-info",
+    "/auth/password",
+    "/auth/sessions",
+    "/auth/sessions/{session_id}",
+    "/api/v1/notes",
+    "/api/v1/notes/{note_id}",
+    "/api/v1/admin/users",
+    "/api/v1/admin/users/{user_id}",
+}
+PUBLIC_PATHS = {"/auth/register", "/auth/login", "/healthz", "/readyz"}
+
+
+@pytest.fixture
+def document(client: FlaskClient) -> dict[str, Any]:
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    return response.json
+
+
+def operations(document: dict[str, Any], path: str) -> dict[str, dict[str, Any]]:
+    return {
+        method: operation
+        for method, operation in document["paths"][path].items()
+        if method in HTTP_METHODS
+    }
+
+
+def test_the_document_is_openapi_3_without_a_token(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.")
+    assert document["info"]["title"] == "myapi"
+    assert document["info"]["version"]
+
+
+def test_the_document_lists_every_path(document: dict[str, Any]) -> None:
+    missing = (PROTECTED_PATHS | PUBLIC_PATHS) - set(document["paths"])
+
+    assert not missing
+
+
+def test_the_bearer_scheme_is_declared_as_http_bearer(document: dict[str, Any]) -> None:
+    scheme = document["components"]["securitySchemes"]["bearerAuth"]
+
+    assert scheme["type"] == "http"
+    assert scheme["scheme"] == "bearer"
+    assert scheme.get("bearerFormat") == "JWT"
+
+
+def test_there_is_no_global_security_requirement(document: dict[str, Any]) -> None:
+    # Otherwise every operation without its own `security` would inherit the bearer scheme.
+    assert not document.get("security")
+
+
+@pytest.mark.parametrize("path", sorted(PROTECTED_PATHS))
+def test_every_protected_operation_requires_the_bearer_scheme(
+    document: dict[str, Any], path: str
+) -> None:
+    found = operations(document, path)
+
+    assert found, f"{path} documents no operation"
+    for method, operation in found.items():
+        assert operation.get("security") == BEARER, f"{method.upper()} {path}"
+        assert "401" in operation["responses"], f"{method.upper()} {path}"
+
+
+@pytest.mark.parametrize("path", sorted(PUBLIC_PATHS))
+def test_public_operations_carry_no_security_requirement(
+    document: dict[str, Any], path: str
+) -> None:
+    found = operations(document, path)
+
+    assert found, f"{path} documents no operation"
+    for method, operation in found.items():
+        assert not operation.get("security"), f"{method.upper()} {path}"
+
+
+def test_the_documented_methods_match_the_routes(document: dict[str, Any]) -> None:
+    methods = {path: set(operations(document, path)) for path in PROTECTED_PATHS | PUBLIC_PATHS}
+
+    assert methods["/api/v1/notes"] == {"get", "post"}
+    assert methods["/api/v1/notes/{note_id}"] == {"get", "patch", "delete"}
+    assert methods["/api/v1/admin/users"] == {"get"}
+    assert methods["/api/v1/admin/users/{user_id}"] == {"get", "patch"}
+    assert methods["/auth/sessions/{session_id}"] == {"delete"}
+    assert methods["/healthz"] == methods["/readyz"] == {"get"}
+
+
+def test_scoped_operations_document_403_and_their_required_scopes(
+    document: dict[str, Any],
+) -> None:
+    notes = operations(document, "/api/v1/notes")
+    users = operations(document, "/api/v1/admin/users/{user_id}")
+
+    assert notes["get"]["x-required-scopes"] == ["notes:read"]
+    assert notes["post"]["x-required-scopes"] == ["notes:write"]
+    assert users["patch"]["x-required-scopes"] == ["users:write"]
+    assert all("403" in op["responses"] for op in (*notes.values(), *users.values()))
+
+
+def test_error_responses_are_documented_as_problem_json(document: dict[str, Any]) -> None:
+    responses = document["components"]["responses"]
+
+    for name in ("UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "UNPROCESSABLE_ENTITY"):
+        content = responses[name]["content"]
+        assert set(content) == {"application/problem+json"}, name
+        schema = content["application/problem+json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/Problem"}
+    problem = document["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail"} <= set(problem["required"])
