@@ -17,7 +17,10 @@ BEARER_SCHEME = "bearerAuth"
 
 
 class ProblemSchema(ma.Schema):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details; extension members (e.g. `checks` from /readyz) may follow."""
+
+    class Meta:
+        unknown = ma.INCLUDE
 
     type = ma.fields.String(required=True)
     title = ma.fields.String(required=True)

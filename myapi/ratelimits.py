@@ -9,9 +9,16 @@ def client_ip() -> str:
 
 
 def login_account_key() -> str:
-    """Count login attempts per account, whichever address they come from."""
+    """Count login attempts per account, whichever address they come from.
+
+    An existing account is counted by id, so alternating its username and its
+    email does not double the attempts allowed.
+    """
+    from myapi.accounts import find_user  # here: accounts needs the extensions, which need us
+
     body = request.get_json(silent=True)
     identifier = body.get("username") if isinstance(body, dict) else None
-    if isinstance(identifier, str) and identifier.strip():
-        return "account:" + identifier.strip().lower()[:254]
-    return "address:" + client_ip()
+    if not isinstance(identifier, str) or not identifier.strip():
+        return "address:" + client_ip()
+    user = find_user(identifier[:254])
+    return f"user:{user.id}" if user else "account:" + identifier.strip().lower()[:254]

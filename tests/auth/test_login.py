@@ -262,3 +262,19 @@ def test_a_hash_made_with_the_configured_method_is_left_alone(
     assert post_login(client, "alice").status_code == 200
 
     assert stored_hash(alice) == before
+
+
+def test_alternating_username_and_email_shares_one_per_account_login_limit(
+    app: Flask, client: FlaskClient, alice: User
+) -> None:
+    app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "4 per minute"
+    identifiers = ["alice", "alice@example.com", "ALICE", "Alice@Example.com"]
+
+    failures = [
+        client.post("/auth/login", json={"username": name, "password": "wrong password!"})
+        for name in identifiers
+    ]
+    fifth = client.post("/auth/login", json={"username": "alice@example.com", "password": PASSWORD})
+
+    assert [response.status_code for response in failures] == [401] * 4
+    assert_problem(fifth, 429)
