@@ -63,6 +63,8 @@ def add_security_headers(response: Response) -> Response:
     # The limiter sends Retry-After on every answer; it only means something on these.
     if response.status_code not in (429, 503):
         response.headers.pop("Retry-After", None)
+    # flask-cors answers a private-network preflight with "false"; we never speak of it at all.
+    response.headers.pop("Access-Control-Allow-Private-Network", None)
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = HSTS
     if current_app.config["CORS_ORIGINS"]:

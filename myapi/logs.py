@@ -94,6 +94,7 @@ def audit(event: str, **fields: Any) -> None:
 
 
 def _start_request() -> None:
+    g.pop("token_status", None)  # an app context can outlive a request (tests, CLI)
     g.started = time.perf_counter()
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex

@@ -86,8 +86,9 @@ def login(credentials: dict[str, str]) -> Any:
     user = find_user(credentials["username"])
     valid = verify_password(user.password_hash if user else None, credentials["password"])
     if user is None or not valid or not user.is_active:
+        # The identifier as typed is not logged: people type passwords into that field.
         reason = "unknown_user" if user is None else "bad_password" if not valid else "disabled"
-        audit("login_failed", username=credentials["username"][:64].lower(), reason=reason)
+        audit("login_failed", user_id=user.id if user else None, reason=reason)
         return _login_failed()
     allowed = set(ROLE_SCOPES[user.role])
     requested = parse_scope(credentials.get("scope")) or allowed
