@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -69,6 +70,20 @@ def _words(name: str) -> list[str]:
     return [word for word in os.environ.get(name, "").replace(",", " ").split() if word]
 
 
+_ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def _origins(name: str) -> list[str]:
+    """Exact origins only: no wildcard, no `null`, no pattern, no path."""
+    origins = _words(name)
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                f"{name} takes exact origins like https://app.example.com, not {origin!r}"
+            )
+    return origins
+
+
 class Config:
     """Settings shared by every environment; subclasses change the defaults."""
 
@@ -100,7 +115,7 @@ class Config:
         self.METRICS_ENABLED = _boolean("METRICS_ENABLED", False)
         self.PASSWORD_HASH_METHOD = _text("PASSWORD_HASH_METHOD", self.DEFAULT_PASSWORD_HASH_METHOD)
         self.MAX_CONTENT_LENGTH = _integer("MAX_CONTENT_LENGTH", 64 * 1024)
-        self.CORS_ORIGINS = _words("CORS_ORIGINS")
+        self.CORS_ORIGINS = _origins("CORS_ORIGINS")
         self.LOG_LEVEL = _text("LOG_LEVEL", "INFO").upper()
 
         self.RATELIMIT_ENABLED = _boolean("RATELIMIT_ENABLED", True)

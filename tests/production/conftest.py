@@ -18,15 +18,16 @@ from tests.production.servers import BIN, ROOT, Host, PrivateRedis
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
-pytestmark = pytest.mark.skipif(
-    not (DATABASE_URL and REDIS_URL),
-    reason="set TEST_DATABASE_URL and TEST_REDIS_URL to run against real PostgreSQL and Redis",
-)
+
+def require_real_servers() -> None:
+    if not (DATABASE_URL and REDIS_URL):
+        pytest.skip("set TEST_DATABASE_URL and TEST_REDIS_URL to run against real servers")
 
 
 @pytest.fixture
 def database_url() -> Iterator[str]:
     """A fresh PostgreSQL database of this test's own, migrated to head, dropped afterwards."""
+    require_real_servers()
     server = make_url(DATABASE_URL)
     name = f"myapi_test_{secrets.token_hex(6)}"
     admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -48,6 +49,7 @@ def database_url() -> Iterator[str]:
 @pytest.fixture
 def shared_redis_url() -> Iterator[str]:
     """The tests' own Redis database number, flushed before and after (and nothing else)."""
+    require_real_servers()
     client = redis.Redis.from_url(REDIS_URL)
     client.flushdb()
     yield REDIS_URL

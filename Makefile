@@ -1,0 +1,56 @@
+# Everyday tasks. Needs only python3 (3.11+), pip and make; everything else goes into .venv.
+#
+#   make run      create .venv and .env if missing, migrate, serve on http://127.0.0.1:5000
+#   make test     run the test suite (extra pytest options: make test PYTEST_ARGS='-k login -x')
+#   make lint     ruff check and ruff format --check
+#   make migrate  apply database migrations
+#   make clean    remove .venv and caches (keeps .env and the database in instance/)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST := 127.0.0.1
+PORT := 5000
+PYTEST_ARGS ?=
+
+# Stamp files: the installs rerun only when the files that define them change.
+INSTALLED := $(VENV)/.installed
+INSTALLED_DEV := $(VENV)/.installed-dev
+
+.PHONY: run test lint migrate clean
+
+run: migrate
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+migrate: $(INSTALLED) .env
+	$(FLASK) db upgrade
+
+test: $(INSTALLED_DEV)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED_DEV)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .coverage htmlcov
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): requirements.txt setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -r requirements.txt -e .
+	touch $@
+
+$(INSTALLED_DEV): $(INSTALLED)
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+# A new .env holds a secret made here and now, never the example value; an existing one is kept.
+.env:
+	umask 077 && secret=$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))') \
+		&& printf '# Made by make run; every setting is described in .env.example.\nJWT_SECRET_KEY=%s\n' \
+			"$$secret" > $@.tmp \
+		&& mv $@.tmp $@
