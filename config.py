@@ -54,7 +54,8 @@ def _integer(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
-def _boolean(name: str, default: bool) -> bool:
+def env_boolean(name: str, default: bool) -> bool:
+    """A true/false setting; also used by gunicorn.conf.py, so both read it alike."""
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
         return default
@@ -111,14 +112,14 @@ class Config:
         self.REDIS_URL = _text("REDIS_URL", "")
         self.REDIS_TIMEOUT_SECONDS = _integer("REDIS_TIMEOUT_SECONDS", 1)
         self.TRUSTED_PROXIES = _integer("TRUSTED_PROXIES", 0)
-        self.HTTPS_ONLY = _boolean("HTTPS_ONLY", self.DEFAULT_HTTPS_ONLY)
-        self.METRICS_ENABLED = _boolean("METRICS_ENABLED", False)
+        self.HTTPS_ONLY = env_boolean("HTTPS_ONLY", self.DEFAULT_HTTPS_ONLY)
+        self.METRICS_ENABLED = env_boolean("METRICS_ENABLED", False)
         self.PASSWORD_HASH_METHOD = _text("PASSWORD_HASH_METHOD", self.DEFAULT_PASSWORD_HASH_METHOD)
         self.MAX_CONTENT_LENGTH = _integer("MAX_CONTENT_LENGTH", 64 * 1024)
         self.CORS_ORIGINS = _origins("CORS_ORIGINS")
         self.LOG_LEVEL = _text("LOG_LEVEL", "INFO").upper()
 
-        self.RATELIMIT_ENABLED = _boolean("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_ENABLED = env_boolean("RATELIMIT_ENABLED", True)
         # With Redis, counters are shared by every worker and host; memory:// is per process.
         self.RATELIMIT_STORAGE_URI = _text("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")
         self.RATELIMIT_DEFAULT = _text("RATELIMIT_DEFAULT", "300 per minute")
@@ -185,7 +186,7 @@ class Development(Config):
 
     def __init__(self, **overrides: Any) -> None:
         super().__init__(**overrides)
-        self.DEBUG = _boolean("FLASK_DEBUG", False)
+        self.DEBUG = env_boolean("FLASK_DEBUG", False)
 
 
 class Testing(Config):
@@ -223,7 +224,7 @@ class Production(Config):
             reasons.append(f"JWT_SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes")
         elif len(set(secret)) < 10:
             reasons.append("JWT_SECRET_KEY is not random (too few distinct characters)")
-        if self.DEBUG or _boolean("FLASK_DEBUG", False):
+        if self.DEBUG or env_boolean("FLASK_DEBUG", False):
             reasons.append("DEBUG is on")
         if not meets_owasp_minimum(self.PASSWORD_HASH_METHOD):
             reasons.append(

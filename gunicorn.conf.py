@@ -46,3 +46,37 @@ secure_scheme_headers: dict[str, str] = {}
 # No runtime control socket: nothing should reconfigure a production server from a
 # shared path, and several servers on one host would contend for it.
 control_socket_disable = True
+
+
+# --- Prometheus metrics (myapi/metrics.py) ---------------------------------------------------
+# Each worker is a process with its own counters, so without help a scrape would see one
+# random worker's share. In prometheus_client's multiprocess mode every worker writes its
+# samples to files in PROMETHEUS_MULTIPROC_DIR and /metrics adds up all the files.
+#
+# The directory must be empty when the server starts, or counts from an earlier run would
+# be added again: point PROMETHEUS_MULTIPROC_DIR at a directory emptied on every start (such
+# as systemd's RuntimeDirectory=), or leave it unset and, when metrics are on, a new private
+# one is made here on each start (under systemd's PrivateTmp it is removed when the service
+# stops). It is set here, in the master, before any worker starts or imports
+# prometheus_client (which chooses its storage when imported), so every worker inherits it.
+
+
+def _share_metrics_between_workers() -> None:
+    """With metrics on and no directory chosen, make a private one for this run."""
+    import tempfile
+
+    from config import env_boolean  # read exactly as the app reads it, .env included
+
+    if env_boolean("METRICS_ENABLED", False) and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="myapi-metrics-")
+
+
+_share_metrics_between_workers()
+
+
+def child_exit(server, worker) -> None:  # gunicorn hook: (Arbiter, Worker)
+    """A worker has exited: drop its live-gauge files (its counters stay in the sum)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

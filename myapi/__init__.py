@@ -14,6 +14,7 @@ from myapi.errors import register_error_handlers
 from myapi.extensions import api, cors, db, jwt, limiter, migrate
 from myapi.http_policy import register_http_policy
 from myapi.logs import configure_logging
+from myapi.metrics import register_metrics
 from myapi.security.policy import register_token_policy
 from myapi.security.revocation import create_revocation_store
 
@@ -26,6 +27,7 @@ def create_app(config: str | type[Config] | Config | None = None) -> Flask:
     load_config(app, config)
     trust_proxies(app)
     configure_logging(app)
+    register_metrics(app)
     register_http_policy(app)
     register_extensions(app)
     register_token_policy(app)

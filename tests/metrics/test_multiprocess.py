@@ -1,0 +1,130 @@
+"""Several gunicorn workers, one set of numbers: gunicorn.conf.py and multiprocess mode."""
+
+from __future__ import annotations
+
+import os
+import runpy
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN_CONF = str(ROOT / "gunicorn.conf.py")
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+# One "worker": a process of its own that answers some requests, then may scrape /metrics.
+WORKER = """
+import sys
+from config import Testing
+from myapi import create_app
+
+client = create_app(Testing(METRICS_ENABLED=True)).test_client()
+for _ in range(int(sys.argv[1])):
+    client.get("/auth/me")
+if sys.argv[2] == "scrape":
+    sys.stdout.write(client.get("/metrics").get_data(as_text=True))
+"""
+
+
+@pytest.fixture
+def private_tempdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where tempfile.mkdtemp makes directories, and no multiprocess directory chosen yet."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    # Set, then delete: monkeypatch then also removes what gunicorn.conf.py sets.
+    monkeypatch.setenv(MULTIPROC_DIR, "")
+    monkeypatch.delenv(MULTIPROC_DIR)
+    return tmp_path
+
+
+def load_gunicorn_conf() -> dict[str, Any]:
+    return runpy.run_path(GUNICORN_CONF)
+
+
+def run_worker(directory: Path, requests: int, *, scrape: bool = False) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", WORKER, str(requests), "scrape" if scrape else "-"],
+        cwd=ROOT,
+        env={**os.environ, MULTIPROC_DIR: str(directory)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout
+
+
+def test_gunicorn_conf_gives_the_workers_a_new_private_directory_when_metrics_are_on(
+    private_tempdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("METRICS_ENABLED", "true")
+
+    load_gunicorn_conf()
+
+    directory = Path(os.environ[MULTIPROC_DIR])
+    assert directory.parent == private_tempdir
+    assert directory.is_dir()
+    assert not any(directory.iterdir())
+    assert directory.stat().st_mode & 0o077 == 0
+
+
+def test_gunicorn_conf_chooses_no_directory_when_metrics_are_off(
+    private_tempdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("METRICS_ENABLED", "false")
+
+    load_gunicorn_conf()
+
+    assert MULTIPROC_DIR not in os.environ
+    assert not any(private_tempdir.iterdir())
+
+
+def test_gunicorn_conf_keeps_a_directory_the_operator_chose(
+    private_tempdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chosen = private_tempdir / "chosen"
+    chosen.mkdir()
+    monkeypatch.setenv("METRICS_ENABLED", "true")
+    monkeypatch.setenv(MULTIPROC_DIR, str(chosen))
+
+    load_gunicorn_conf()
+
+    assert os.environ[MULTIPROC_DIR] == str(chosen)
+    assert list(private_tempdir.iterdir()) == [chosen]
+
+
+def test_a_dead_workers_live_gauges_are_dropped_and_its_counters_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(MULTIPROC_DIR, str(tmp_path))
+    live_gauge = tmp_path / "gauge_livesum_4242.db"
+    counter = tmp_path / "counter_4242.db"
+    live_gauge.touch()
+    counter.touch()
+    child_exit = load_gunicorn_conf()["child_exit"]
+
+    child_exit(None, SimpleNamespace(pid=4242))
+
+    assert not live_gauge.exists()
+    assert counter.exists()
+
+
+def test_metrics_add_up_the_requests_of_every_worker_process(tmp_path: Path) -> None:
+    run_worker(tmp_path, 2)
+    run_worker(tmp_path, 3)
+
+    exposition = run_worker(tmp_path, 0, scrape=True)
+
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+    }
+    me = (("endpoint", "/auth/me"), ("method", "GET"))
+    assert samples[("myapi_http_requests_total", (*me, ("status", "401")))] == 5
+    assert samples[("myapi_http_request_duration_seconds_count", me)] == 5
