@@ -8,23 +8,21 @@ with the Redis revocation mirror (skipped, with the reason, when they are not).
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import psycopg
 import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from config import Testing
 from myapi import create_app
 from myapi.accounts import create_user
 from myapi.extensions import db
 from myapi.models import Base, User
+from tests.scratch_database import scratch_postgres_database
 
 PASSWORD = "correct horse battery staple"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -36,18 +34,11 @@ def postgres_url() -> Iterator[str]:
     """A PostgreSQL database of this test run's own, with the schema, dropped at the end."""
     if not (TEST_DATABASE_URL and TEST_REDIS_URL):
         pytest.skip("set TEST_DATABASE_URL and TEST_REDIS_URL to run on PostgreSQL and Redis")
-    server = make_url(TEST_DATABASE_URL)
-    name = f"myapi_suite_{secrets.token_hex(6)}"
-    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    url = server.set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    yield url
-    with psycopg.connect(admin_dsn, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with scratch_postgres_database("myapi_suite") as url:
+        engine = create_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        yield url
 
 
 def _empty_postgres_and_redis() -> None:

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from psycopg import sql
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
@@ -27,6 +24,7 @@ import config
 from myapi import MIGRATIONS, create_app
 from myapi.extensions import db
 from myapi.models import Base
+from tests.scratch_database import scratch_postgres_database
 
 APP_TABLES = {"users", "auth_sessions", "revoked_tokens", "notes"}
 
@@ -63,17 +61,8 @@ def postgresql_database() -> Iterator[str]:
     url = make_url(server_url)
     if not url.drivername.startswith("postgresql"):
         pytest.skip(f"TEST_DATABASE_URL is not a PostgreSQL URL ({url.drivername})")
-    name = f"myapi_migtest_{uuid.uuid4().hex[:12]}"
-    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as server:
-        server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as server:
-            server.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    with scratch_postgres_database("myapi_migtest") as database_url:
+        yield database_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

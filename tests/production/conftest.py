@@ -8,12 +8,11 @@ import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 import redis
-from sqlalchemy.engine import make_url
 
 from tests.production.servers import BIN, ROOT, Host, PrivateRedis
+from tests.scratch_database import scratch_postgres_database
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -28,22 +27,15 @@ def require_real_servers() -> None:
 def database_url() -> Iterator[str]:
     """A fresh PostgreSQL database of this test's own, migrated to head, dropped afterwards."""
     require_real_servers()
-    server = make_url(DATABASE_URL)
-    name = f"myapi_test_{secrets.token_hex(6)}"
-    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    url = server.set(database=name).render_as_string(hide_password=False)
-    subprocess.run(
-        [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
-        cwd=ROOT,
-        env=os.environ | {"MYAPI_CONFIG": "development", "DATABASE_URL": url},
-        check=True,
-        capture_output=True,
-    )
-    yield url
-    with psycopg.connect(admin_dsn, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with scratch_postgres_database("myapi_hosts") as url:
+        subprocess.run(
+            [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+            cwd=ROOT,
+            env=os.environ | {"MYAPI_CONFIG": "development", "DATABASE_URL": url},
+            check=True,
+            capture_output=True,
+        )
+        yield url
 
 
 @pytest.fixture
