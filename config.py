@@ -85,6 +85,18 @@ def _origins(name: str) -> list[str]:
     return origins
 
 
+_SAMESITE = {"strict": "Strict", "lax": "Lax", "none": "None"}
+
+
+def _samesite(name: str, default: str) -> str:
+    """A cookie's SameSite attribute, spelled the way browsers document it."""
+    raw = _text(name, default)
+    try:
+        return _SAMESITE[raw.lower()]
+    except KeyError:
+        raise ConfigError(f"{name} must be Strict, Lax or None, got {raw!r}") from None
+
+
 class Config:
     """Settings shared by every environment; subclasses change the defaults."""
 
@@ -117,6 +129,8 @@ class Config:
         self.PASSWORD_HASH_METHOD = _text("PASSWORD_HASH_METHOD", self.DEFAULT_PASSWORD_HASH_METHOD)
         self.MAX_CONTENT_LENGTH = _integer("MAX_CONTENT_LENGTH", 64 * 1024)
         self.CORS_ORIGINS = _origins("CORS_ORIGINS")
+        # SameSite of the browser-mode refresh cookie (myapi/auth/browser.py).
+        self.REFRESH_COOKIE_SAMESITE = _samesite("REFRESH_COOKIE_SAMESITE", "Strict")
         self.LOG_LEVEL = _text("LOG_LEVEL", "INFO").upper()
 
         self.RATELIMIT_ENABLED = env_boolean("RATELIMIT_ENABLED", True)

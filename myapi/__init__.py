@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ConfigError, select_config
 from myapi import auth, health, protected
+from myapi.auth.browser import COOKIE_ENDPOINTS, register_browser_mode
 from myapi.cli import tokens, users
 from myapi.errors import register_error_handlers
 from myapi.extensions import api, cors, db, jwt, limiter, migrate
@@ -31,6 +32,7 @@ def create_app(config: str | type[Config] | Config | None = None) -> Flask:
     register_http_policy(app)
     register_extensions(app)
     register_token_policy(app)
+    register_browser_mode(app)
     register_error_handlers(app)
     register_blueprints(app)
     register_commands(app)
@@ -71,13 +73,23 @@ def register_extensions(app: Flask) -> None:
     api.init_app(app)
     api.register_security_scheme()
     if app.config["CORS_ORIGINS"]:
-        # Exact origins only (never a pattern, never `null`), and no credentials:
-        # tokens travel in the Authorization header, not in cookies.
+        # Exact origins only (config.py refuses `*`, `null` and patterns). Credentials are
+        # allowed only for those origins, and only on the endpoints that set, send or clear
+        # the browser-mode refresh cookie (literal paths, matched exactly by flask-cors);
+        # everywhere else tokens travel in the Authorization header.
+        cookie_paths = {path: {"supports_credentials": True} for path in COOKIE_ENDPOINTS}
         cors.init_app(
             app,
+            resources=cookie_paths | {"*": {}},
             origins=app.config["CORS_ORIGINS"],
             methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-Request-ID",
+                "X-CSRF-Token",
+                "X-Token-Delivery",
+            ],
             expose_headers=[
                 "Retry-After",
                 "X-Request-ID",

@@ -15,6 +15,7 @@ from myapi.accounts import (
     revoke_all_sessions,
     set_password,
 )
+from myapi.auth.browser import clears_refresh_cookie, deliver_tokens
 from myapi.auth.schemas import (
     LoginSchema,
     PasswordChangeSchema,
@@ -81,6 +82,7 @@ def _login_failed() -> Response:
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenPairSchema)
 @blp.alt_response(401, response="UNAUTHORIZED")
+@deliver_tokens
 def login(credentials: dict[str, str]) -> Any:
     """Exchange a username (or email) and password for an access and a refresh token."""
     user = find_user(credentials["username"])
@@ -104,6 +106,7 @@ def login(credentials: dict[str, str]) -> Any:
 @jwt_required(refresh=True)
 @blp.doc(security=[{BEARER_SCHEME: []}], responses={"401": "UNAUTHORIZED"})
 @blp.response(200, TokenPairSchema)
+@deliver_tokens
 def refresh() -> Any:
     """Rotate: present the refresh token as Bearer, get a new pair; the old token dies."""
     return rotate(get_jwt(), get_jwt_header())
@@ -112,6 +115,7 @@ def refresh() -> Any:
 @blp.route("/logout", methods=["POST"])
 @require_scope()
 @blp.response(204)
+@clears_refresh_cookie
 def logout() -> None:
     """Revoke this access token and its session's refresh token."""
     end_session(get_jwt())
@@ -120,6 +124,7 @@ def logout() -> None:
 @blp.route("/logout-all", methods=["POST"])
 @require_scope()
 @blp.response(204)
+@clears_refresh_cookie
 def logout_all() -> None:
     """Revoke every session of the caller, on every device."""
     revoke_all_sessions(current_user)

@@ -66,7 +66,18 @@ class LoginSchema(ma.Schema):
 
 class TokenPairSchema(ma.Schema):
     access_token = ma.fields.String(required=True)
-    refresh_token = ma.fields.String(required=True)
+    refresh_token = ma.fields.String(
+        metadata={
+            "description": "Absent in browser mode (request header `X-Token-Delivery: cookie`): "
+            "the refresh token is then set as an HttpOnly cookie for /auth/refresh."
+        }
+    )
+    csrf_token = ma.fields.String(
+        metadata={
+            "description": "Browser mode only: send it as `X-CSRF-Token` with every refresh "
+            "that the cookie authenticates."
+        }
+    )
     token_type = ma.fields.String(required=True)
     expires_in = ma.fields.Integer(required=True)
     scope = ma.fields.String(required=True)
