@@ -4,6 +4,7 @@
 #   make test     run the test suite (extra pytest options: make test PYTEST_ARGS='-k login -x')
 #   make lint     ruff check and ruff format --check
 #   make migrate  apply database migrations
+#   make spa      the example browser app on http://127.0.0.1:5173 next to the API (Ctrl-C stops both)
 #   make clean    remove .venv and caches (keeps .env and the database in instance/)
 
 PYTHON ?= python3
@@ -13,15 +14,24 @@ FLASK := $(BIN)/flask --app wsgi
 HOST := 127.0.0.1
 PORT := 5000
 PYTEST_ARGS ?=
+SPA_PORT := 5173
 
 # Stamp files: the installs rerun only when the files that define them change.
 INSTALLED := $(VENV)/.installed
 INSTALLED_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint migrate clean
+.PHONY: run test lint migrate clean spa
 
 run: migrate
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# The API in the background with CORS for the SPA's origin, the SPA in the foreground;
+# Ctrl-C stops the SPA server, and the EXIT trap stops the API.
+spa: migrate
+	@echo "SPA on http://$(HOST):$(SPA_PORT)/ (API on http://$(HOST):$(PORT)); Ctrl-C stops both"
+	@CORS_ORIGINS=http://$(HOST):$(SPA_PORT) $(FLASK) run --host $(HOST) --port $(PORT) & api=$$!; \
+		trap 'kill $$api 2>/dev/null; wait $$api 2>/dev/null' EXIT; trap 'exit 0' INT TERM; \
+		$(BIN)/python -m http.server $(SPA_PORT) --bind $(HOST) --directory examples/spa
 
 migrate: $(INSTALLED) .env
 	$(FLASK) db upgrade

@@ -1,0 +1,161 @@
+"""End-to-end: the example SPA against the API in a real Chromium (Debian's, via Playwright).
+
+Three loopback origins: the API (gunicorn, production config over plain HTTP, a file SQLite
+database), the SPA (examples/spa, with config.js pointing at that API), and an unlisted
+"evil" origin. All three are on 127.0.0.1, so they are the same *site*: SameSite does not
+keep the refresh cookie away from the evil page, and only CORS and the CSRF check protect it.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import secrets
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.production.servers import BIN, ROOT, Host
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SPA_DIR = ROOT / "examples" / "spa"
+ARTIFACTS = ROOT / "test-artifacts"
+#: Every Playwright wait is bounded by this (milliseconds).
+WAIT_MS = 15_000
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev extra)")
+sync_api.expect.set_options(timeout=WAIT_MS)
+
+
+class StaticServer:
+    """A directory over HTTP on a free loopback port, in a thread, with overridden files."""
+
+    def __init__(self, directory: Path, overrides: dict[str, str] | None = None) -> None:
+        handler = functools.partial(_Handler, directory=str(directory))
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.overrides = overrides or {}  # type: ignore[attr-defined]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> StaticServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self) -> None:
+        override = self.server.overrides.get(self.path.split("?")[0])  # type: ignore[attr-defined]
+        if override is None:
+            super().do_GET()
+            return
+        body = override.encode()
+        self.send_response(200)
+        kind = "text/javascript" if self.path.endswith(".js") else "text/html"
+        self.send_header("Content-Type", f"{kind}; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+@dataclass
+class Stack:
+    api: str
+    spa: str
+    evil: str
+    api_log: Path
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The API, the SPA and the evil origin, for the whole session."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    spa = StaticServer(SPA_DIR).start()
+    evil = StaticServer(tmp, {"/": "<!doctype html><title>Not the SPA</title><p>Hello."}).start()
+    database = f"sqlite:///{tmp / 'e2e.db'}"
+    subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env=os.environ | {"MYAPI_CONFIG": "development", "DATABASE_URL": database},
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    env = {
+        "MYAPI_CONFIG": "production",
+        "JWT_SECRET_KEY": secrets.token_hex(32),
+        "DATABASE_URL": database,
+        "REDIS_URL": "",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "HTTPS_ONLY": "false",
+        "CORS_ORIGINS": spa.origin,
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_THREADS": "4",
+        "REGISTER_LIMIT_PER_IP": "1000 per minute",
+        "LOGIN_LIMIT_PER_IP": "1000 per minute",
+        "RATELIMIT_DEFAULT": "10000 per minute",
+    }
+    api = Host(env=env, log_path=tmp / "gunicorn.log").start()
+    spa.server.overrides["/config.js"] = f'export const API_BASE = "{api.url}";\n'  # type: ignore[attr-defined]
+    yield Stack(
+        api=api.url,
+        spa=spa.origin + "/index.html",
+        evil=evil.origin + "/",
+        api_log=tmp / "gunicorn.log",
+    )
+    api.stop()
+    spa.stop()
+    evil.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=WAIT_MS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    """A fresh browser profile per test: no cookies or storage from another test."""
+    context = browser.new_context(viewport={"width": 1200, "height": 860})
+    context.set_default_timeout(WAIT_MS)
+    context.set_default_navigation_timeout(WAIT_MS)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: Any) -> Any:
+    return context.new_page()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
