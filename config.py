@@ -36,6 +36,19 @@ EXAMPLE_SECRETS = frozenset(
 MIN_SECRET_BYTES = 32
 
 
+def weak_secrets() -> frozenset[str]:
+    """Example and commonly guessed secrets (package data), lower-cased; Production refuses them.
+
+    Read on demand: `myapi` imports this module, so the package data cannot be read at import.
+    """
+    from importlib.resources import files
+
+    text = files("myapi.security").joinpath("weak_secrets.txt").read_text("utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
+    )
+
+
 class ConfigError(RuntimeError):
     """The configuration is unsafe to run with; the message says why."""
 
@@ -232,7 +245,7 @@ class Production(Config):
         secret = self.JWT_SECRET_KEY
         if not secret:
             reasons.append("JWT_SECRET_KEY is not set")
-        elif secret.strip().lower() in EXAMPLE_SECRETS:
+        elif secret.strip().lower() in EXAMPLE_SECRETS | weak_secrets():
             reasons.append("JWT_SECRET_KEY is an example value from the documentation")
         elif len(secret.encode()) < MIN_SECRET_BYTES:
             reasons.append(f"JWT_SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes")

@@ -30,7 +30,16 @@ class ProblemSchema(ma.Schema):
 
 
 class JsonBodyParser(FlaskParser):
-    """Treat JSON nested deeper than the interpreter can parse as malformed (400), not a 500."""
+    """Treat JSON nested deeper than the interpreter can parse as malformed (400), not a 500.
+
+    Query strings follow their schema's `unknown` rule (RAISE by default) instead of
+    webargs' EXCLUDE, so a parameter the API does not have is refused, not ignored.
+    """
+
+    DEFAULT_UNKNOWN_BY_LOCATION = FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION | {
+        "query": None,
+        "querystring": None,
+    }
 
     def _raw_load_json(self, req: Any) -> Any:
         try:

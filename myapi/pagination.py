@@ -15,6 +15,11 @@ MAX_PAGE = 1_000_000
 
 
 class PageArgsSchema(ma.Schema):
+    class Meta:
+        # An unknown parameter (`offset`, `sort`, `limit`) is refused (422), never ignored:
+        # a client must not believe its filter or ordering was applied when it was not.
+        unknown = ma.RAISE
+
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
     # Larger requests are capped rather than refused, so clients can ask for "as many as allowed".
     per_page = ma.fields.Integer(load_default=DEFAULT_PER_PAGE, validate=ma.validate.Range(min=1))

@@ -1,0 +1,246 @@
+"""Catalogue group D: revocation and the session lifecycle, across workers and restarts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis
+
+from tests.production.servers import BIN, ROOT
+from tests.security.conftest import WORKERS, Account, login
+from tests.security.expect import assert_insufficient_scope, assert_invalid_token, now, resign
+from tests.security.live import Client, Server
+
+ME = "/auth/me"
+
+
+def test_D1_logged_out_access_token_is_refused_by_every_worker(
+    client: Client, alice: Account
+) -> None:
+    token = login(client, alice.username, alice.password)["access_token"]
+    assert client.post("/auth/logout", token=token).status == 204
+
+    # Each request opens a new connection, so the workers take turns answering.
+    replies = [client.get(ME, token=token) for _ in range(max(4, 2 * WORKERS + 2))]
+
+    for reply in replies:
+        assert_invalid_token(reply)
+
+
+def test_D2_refresh_token_dies_with_logout(client: Client, alice: Account) -> None:
+    tokens = login(client, alice.username, alice.password)
+    assert client.post("/auth/logout", token=tokens["access_token"]).status == 204
+
+    assert_invalid_token(client.post("/auth/refresh", token=tokens["refresh_token"]))
+
+
+def test_D3_reusing_a_rotated_refresh_token_revokes_the_family(
+    client: Client, alice: Account
+) -> None:
+    first = login(client, alice.username, alice.password)
+    second = client.post("/auth/refresh", token=first["refresh_token"]).json
+    time.sleep(2.1)  # past the suite's 1 s REFRESH_GRACE_SECONDS, at whole-second resolution
+
+    reuse = client.post("/auth/refresh", token=first["refresh_token"])
+
+    assert_invalid_token(reuse)
+    assert_invalid_token(client.post("/auth/refresh", token=second["refresh_token"]))
+    assert_invalid_token(client.get(ME, token=second["access_token"]))
+
+
+def test_D4_password_change_ends_the_other_devices_sessions(
+    client: Client, make_account: Callable[..., Account]
+) -> None:
+    dave = make_account("dave")
+    phone = login(client, dave.username, dave.password)
+    laptop = login(client, dave.username, dave.password)
+    new_password = "a different passphrase " + dave.username
+
+    changed = client.put(
+        "/auth/password",
+        json_body={"current_password": dave.password, "new_password": new_password},
+        token=laptop["access_token"],
+    )
+
+    assert changed.status == 204, changed.text
+    assert_invalid_token(client.get(ME, token=phone["access_token"]))
+    assert_invalid_token(client.post("/auth/refresh", token=phone["refresh_token"]))
+    assert login(client, dave.username, new_password)["access_token"]
+
+
+def test_D5_disabled_account_tokens_are_refused(
+    client: Client, make_account: Callable[..., Account], admin_tokens: dict[str, Any]
+) -> None:
+    erin = make_account("erin")
+    tokens = login(client, erin.username, erin.password)
+
+    reply = client.patch(
+        f"/api/v1/admin/users/{erin.id}",
+        json_body={"is_active": False},
+        token=admin_tokens["access_token"],
+    )
+
+    assert reply.status == 200, reply.text
+    assert_invalid_token(client.get(ME, token=tokens["access_token"]))
+    assert_invalid_token(client.post("/auth/refresh", token=tokens["refresh_token"]))
+
+
+def test_D5_deleted_account_tokens_are_refused(
+    client: Client, make_account: Callable[..., Account], server_env: dict[str, str]
+) -> None:
+    frank = make_account("frank")
+    tokens = login(client, frank.username, frank.password)
+
+    subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", "users", "delete", frank.username, "--yes"],
+        cwd=ROOT,
+        env=os.environ | server_env,
+        check=True,
+        capture_output=True,
+    )
+
+    assert_invalid_token(client.get(ME, token=tokens["access_token"]))
+    assert_invalid_token(client.post("/auth/refresh", token=tokens["refresh_token"]))
+
+
+def test_D6_demoted_admin_token_loses_admin_scopes_at_once(
+    client: Client, make_account: Callable[..., Account], admin_tokens: dict[str, Any]
+) -> None:
+    grace = make_account("grace")
+    admin = admin_tokens["access_token"]
+    promoted = client.patch(
+        f"/api/v1/admin/users/{grace.id}", json_body={"role": "admin"}, token=admin
+    )
+    assert promoted.status == 200, promoted.text
+    token = login(client, grace.username, grace.password)["access_token"]
+    assert client.get("/api/v1/admin/users", token=token).status == 200
+
+    demoted = client.patch(f"/api/v1/admin/users/{grace.id}", json_body={"role": "user"}, token=admin)
+
+    assert demoted.status == 200, demoted.text
+    assert_insufficient_scope(client.get("/api/v1/admin/users", token=token))
+
+
+def test_D7_revocation_survives_a_restart(
+    start_server: Callable[..., Server],
+    server_env: dict[str, str],
+    redis_url: str,
+    make_account: Callable[..., Account],
+) -> None:
+    heidi = make_account("heidi")
+    first = start_server(server_env, name="restart-1", behind_proxy=True)
+    tokens = login(first.as_client(), heidi.username, heidi.password)
+    assert first.as_client().post("/auth/logout", token=tokens["access_token"]).status == 204
+    first.host.stop()
+    if redis_url:
+        # Harsher than a restart of a persistent redis-server: the suite's data is gone.
+        redis.Redis.from_url(redis_url).flushdb()
+
+    second = start_server(server_env, name="restart-2", behind_proxy=True).as_client()
+
+    assert_invalid_token(second.get(ME, token=tokens["access_token"]))
+    assert_invalid_token(second.post("/auth/refresh", token=tokens["refresh_token"]))
+    second.server.host.stop()
+
+
+def test_D8_refresh_token_idle_past_its_lifetime(
+    client: Client, live: Server, alice: Account
+) -> None:
+    tokens = login(client, alice.username, alice.password)
+
+    idle = resign(tokens["refresh_token"], live.secret, exp=now() - 60)
+
+    assert_invalid_token(client.post("/auth/refresh", token=idle))
+
+
+def test_D8_refresh_token_older_than_the_absolute_maximum(
+    client: Client, live: Server, alice: Account
+) -> None:
+    tokens = login(client, alice.username, alice.password)
+    issued = now() - 91 * 86400
+
+    ancient = resign(tokens["refresh_token"], live.secret, iat=issued, nbf=issued)
+
+    assert_invalid_token(client.post("/auth/refresh", token=ancient))
+
+
+REVOKE_MISSING = "no RFC 7009 /auth/revoke endpoint yet (logout covers revocation)"
+
+
+@pytest.mark.xfail(strict=True, reason=REVOKE_MISSING)
+def test_D9_revoke_endpoint_answers_200_for_any_token(client: Client) -> None:
+    for token in ("garbage", "eyJhbGciOiJIUzI1NiJ9.e30.x"):
+        reply = client.post(
+            "/auth/revoke",
+            body=f"token={token}",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert reply.status == 200
+        assert reply.raw == b""
+
+
+@pytest.mark.xfail(strict=True, reason=REVOKE_MISSING)
+def test_D10_revoke_endpoint_refuses_an_unauthenticated_caller(
+    client: Client, alice_tokens: dict[str, Any]
+) -> None:
+    reply = client.post(
+        "/auth/revoke",
+        body=f"token={alice_tokens['access_token']}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert reply.status in (200, 401)
+    assert reply.status == 200 or '"invalid_client"' in reply.text
+    assert client.get(ME, token=alice_tokens["access_token"]).status == 200
+
+
+@pytest.mark.xfail(
+    strict=True, reason="no RFC 7662 /introspect endpoint: services verify tokens locally"
+)
+def test_D11_introspection_requires_client_auth_and_hides_inactive_tokens(
+    client: Client,
+) -> None:
+    unauthenticated = client.post(
+        "/auth/introspect",
+        body="token=garbage",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert unauthenticated.status == 401
+
+
+def test_D12_token_responses_are_not_cacheable(client: Client, alice: Account) -> None:
+    logged_in = client.post(
+        "/auth/login", json_body={"username": alice.username, "password": alice.password}
+    )
+    refreshed = client.post("/auth/refresh", token=logged_in.json["refresh_token"])
+    logged_out = client.post("/auth/logout", token=refreshed.json["access_token"])
+
+    for reply in (logged_in, refreshed, logged_out):
+        assert reply.status in (200, 204), reply.text
+        assert reply.header("Cache-Control") == "no-store"
+        assert reply.header("Pragma") == "no-cache"
+
+
+def test_D13_no_token_or_password_reaches_the_logs(
+    client: Client, live: Server, direct: Server, alice: Account, admin_account: Account
+) -> None:
+    wrong_password = "wrong passphrase that must never be logged"
+    tokens = login(client, alice.username, alice.password)
+    client.post("/auth/refresh", token=tokens["refresh_token"])
+    client.get(f"{ME}?access_token={tokens['access_token']}")
+    client.post("/auth/login", json_body={"username": alice.username, "password": wrong_password})
+    client.post("/auth/login", json_body={"username": wrong_password, "password": wrong_password})
+
+    logs = "".join(
+        server.log_path.read_text(errors="replace") for server in (live, direct) if server.log_path.exists()
+    )
+
+    assert "eyJ" not in logs
+    for secret in (alice.password, admin_account.password, wrong_password, live.secret):
+        assert secret not in logs
