@@ -7,6 +7,8 @@ import json
 import secrets
 from typing import Any
 
+import pytest
+
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import Stack, sync_api
 
@@ -232,3 +234,74 @@ def test_errors_are_explained_on_the_page(page: Any, stack: Stack) -> None:
     expect(form.locator('.field-error[data-for="password"]')).to_contain_text("12")
     expect(form.locator('.field-error[data-for="username"]')).not_to_be_empty()
     expect(page.locator("#message")).to_have_text("Please correct the highlighted fields.")
+
+
+def problem_reply(stack: Stack, status: int, **headers: str) -> dict[str, Any]:
+    """A problem+json answer from the API, as a route fulfilment the SPA's origin may read."""
+    spa_origin = stack.spa.rsplit("/", 1)[0]
+    return {
+        "status": status,
+        "headers": {
+            "Access-Control-Allow-Origin": spa_origin,
+            "Access-Control-Expose-Headers": "Retry-After",
+            "Content-Type": "application/problem+json",
+        }
+        | headers,
+        "body": json.dumps({"type": "about:blank", "title": "x", "status": status, "detail": "x"}),
+    }
+
+
+def fail_first_post(page: Any, url: str, reply: dict[str, Any]) -> list[str]:
+    """Answer the first POST to `url` with `reply`; let everything else through."""
+    seen: list[str] = []
+
+    def handle(route: Any) -> None:
+        if route.request.method == "POST" and not seen:
+            seen.append(route.request.url)
+            route.fulfill(**reply)
+        else:
+            route.continue_()
+
+    page.route(url, handle)
+    return seen
+
+
+def test_a_401_is_retried_once_after_a_silent_refresh(page: Any, stack: Stack) -> None:
+    register(page, stack)
+    expired = problem_reply(
+        stack, 401, **{"WWW-Authenticate": 'Bearer realm="myapi", error="invalid_token"'}
+    )
+    failed = fail_first_post(page, stack.api + "/api/v1/notes", expired)
+    refreshes: list[int] = []
+    page.on(
+        "response",
+        lambda r: refreshes.append(r.status) if is_post("/auth/refresh")(r) else None,
+    )
+
+    add_note(page, "Written after the token expired", "The SPA refreshed and tried again.")
+
+    assert failed, "the first attempt was not intercepted"
+    assert refreshes == [200]
+    expect(page.locator("#message")).to_be_hidden()
+    expect(page.locator("li.note")).to_have_count(1)
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "message"),
+    [
+        (403, {}, "You are not allowed to do that with this account."),
+        (429, {"Retry-After": "30"}, "Too many requests. Try again in 30 seconds."),
+    ],
+)
+def test_refusals_are_explained_on_the_page(
+    page: Any, stack: Stack, status: int, headers: dict[str, str], message: str
+) -> None:
+    register(page, stack)
+    fail_first_post(page, stack.api + "/api/v1/notes", problem_reply(stack, status, **headers))
+
+    form = page.locator("#note-form")
+    form.get_by_placeholder("Title").fill("Refused")
+    form.get_by_role("button", name="Add note").click()
+
+    expect(page.locator("#message")).to_have_text(message)
+    expect(page.locator("li.note")).to_have_count(0)
