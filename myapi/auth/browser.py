@@ -43,7 +43,6 @@ COOKIE_PATH = "/auth/refresh"
 COOKIE_BASENAME = "myapi_refresh"
 #: Where the cookie is set, sent or cleared: CORS allows credentials on these paths only.
 COOKIE_ENDPOINTS = ("/auth/login", "/auth/refresh", "/auth/logout", "/auth/logout-all")
-SAMESITE_VALUES = ("Strict", "Lax", "None")
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 # Kept on the request (not `g`, which an app context can carry across requests).
 _BY_COOKIE = "myapi.refresh_by_cookie"
@@ -61,10 +60,15 @@ def csrf_token(session_id: str) -> str:
     return hmac.new(key, b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
 
 
+def _is_loopback(netloc: str) -> bool:
+    """`host[:port]` names this machine (an IPv6 literal keeps its brackets)."""
+    host = netloc if netloc.endswith("]") else netloc.rsplit(":", 1)[0]
+    return host in _LOOPBACK_HOSTS
+
+
 def _is_plain_http_loopback(origin: str) -> bool:
-    scheme, _, rest = origin.partition("://")
-    host = rest.rsplit(":", 1)[0] if not rest.endswith("]") else rest
-    return scheme == "http" and host in _LOOPBACK_HOSTS
+    scheme, _, netloc = origin.partition("://")
+    return scheme == "http" and _is_loopback(netloc)
 
 
 def cookie_is_secure() -> bool:
@@ -77,7 +81,7 @@ def cookie_is_secure() -> bool:
     origins = current_app.config["CORS_ORIGINS"]
     local = (
         not request.is_secure
-        and request.host.rsplit(":", 1)[0] in _LOOPBACK_HOSTS
+        and _is_loopback(request.host)
         and bool(origins)
         and all(_is_plain_http_loopback(origin) for origin in origins)
     )

@@ -67,12 +67,20 @@ def test_the_csrf_value_is_bound_to_the_session_and_survives_rotation(
     assert client.get("/auth/me", headers=bearer(rotated.json["access_token"])).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("base_url", "origins"),
+    [
+        ("http://127.0.0.1:5000", [LOCAL_SPA]),
+        ("http://localhost:5000", ["http://localhost:5173", LOCAL_SPA]),
+        ("http://[::1]:5000", ["http://localhost:5173"]),
+    ],
+)
 def test_a_plain_http_loopback_setup_gets_a_cookie_the_browser_accepts_over_http(
-    app: Flask, client: FlaskClient, alice: User
+    app: Flask, client: FlaskClient, alice: User, base_url: str, origins: list[str]
 ) -> None:
-    app.config["CORS_ORIGINS"] = [LOCAL_SPA]
+    app.config["CORS_ORIGINS"] = origins
 
-    response = browser_login(client, base_url="http://127.0.0.1:5000")
+    response = browser_login(client, base_url=base_url)
 
     cookie = only_cookie(response)
     assert cookie.name == "myapi_refresh"
