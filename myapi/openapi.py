@@ -8,6 +8,7 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
+from apispec import BasePlugin
 from flask_smorest.spec import prepare_response
 from webargs.flaskparser import FlaskParser
 
@@ -52,8 +53,24 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = JsonBodyParser()
 
 
+class MinPropertiesPlugin(BasePlugin):
+    """Publish a schema's `Meta.min_properties` as `minProperties`.
+
+    A partial-update body must name at least one field; without this the document would
+    call `{}` valid while the API refuses it (422), and clients could not know.
+    """
+
+    def schema_helper(self, name: str, definition: dict, **kwargs: Any) -> dict | None:
+        schema = kwargs.get("schema")
+        minimum = getattr(getattr(schema, "Meta", None), "min_properties", None)
+        return {"minProperties": minimum} if minimum else None
+
+
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ProblemSchema
+
+    def _init_spec(self, *, extra_plugins: Any = None, **kwargs: Any) -> None:
+        super()._init_spec(extra_plugins=[*(extra_plugins or ()), MinPropertiesPlugin()], **kwargs)
 
     def _register_responses(self) -> None:
         """Document error responses as application/problem+json, which is what we send."""

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from myapi.security.passwords import MAX_LENGTH, password_problems
+from myapi.security.passwords import MAX_LENGTH, MIN_LENGTH, password_problems
 from myapi.security.scopes import ALL_SCOPES, parse_scope
 
 
@@ -16,6 +16,11 @@ class Username(ma.fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         return super()._deserialize(value, attr, data, **kwargs).lower()
+
+
+# The length rule of `validate_new_password`, published in the OpenAPI document so clients
+# (and schemathesis) know a shorter or longer password is invalid.
+PASSWORD_LENGTH = {"minLength": MIN_LENGTH, "maxLength": MAX_LENGTH}
 
 
 def validate_new_password(password: str) -> None:
@@ -39,7 +44,9 @@ class RegisterSchema(ma.Schema):
         ),
     )
     email = ma.fields.Email(required=True, validate=validate.Length(max=254))
-    password = ma.fields.String(required=True, validate=validate_new_password)
+    password = ma.fields.String(
+        required=True, validate=validate_new_password, metadata=PASSWORD_LENGTH
+    )
 
 
 class UserSchema(ma.Schema):
@@ -96,7 +103,9 @@ class PasswordChangeSchema(ma.Schema):
     current_password = ma.fields.String(
         required=True, validate=validate.Length(min=1, max=MAX_LENGTH)
     )
-    new_password = ma.fields.String(required=True, validate=validate_new_password)
+    new_password = ma.fields.String(
+        required=True, validate=validate_new_password, metadata=PASSWORD_LENGTH
+    )
 
     @ma.validates_schema
     def new_differs(self, data: dict[str, str], **_: Any) -> None:

@@ -21,6 +21,9 @@ class NoteSchema(ma.Schema):
 
 
 class NoteUpdateSchema(ma.Schema):
+    class Meta:
+        min_properties = 1  # published as minProperties (myapi/openapi.py)
+
     title = ma.fields.String(validate=validate.Length(min=1, max=200))
     body = ma.fields.String(validate=validate.Length(max=10_000))
 
@@ -31,6 +34,9 @@ class NoteUpdateSchema(ma.Schema):
 
 
 class UserAdminUpdateSchema(ma.Schema):
+    class Meta:
+        min_properties = 1
+
     role = ma.fields.String(validate=validate.OneOf(ROLES))
     is_active = ma.fields.Boolean()
 

@@ -14,6 +14,9 @@ Three servers share that database, each for a reason (docs/security.md, "Test se
   itself, for the rows about spoofed forwarding headers (E2, E4, H5).
 * `fuzz`: as `live`, with rate limits off, for schemathesis and hypothesis, whose
   hundreds of requests come from one address (rate limits are verified by E2-E5).
+
+The suite runs when its directory is named (`make security`, `pytest tests/security`);
+a bare `pytest` (`make test`) skips it, so CI does not run it twice.
 """
 
 from __future__ import annotations
@@ -41,6 +44,18 @@ SUITE_REDIS_DB = 14
 WORKERS = 2 if ON_REAL_SERVERS else 1
 CORS_ORIGIN = "https://app.example.com"
 ADMIN_PASSWORD = "administrator passphrase " + secrets.token_hex(8)
+
+
+SUITE_DIR = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return
+    skip = pytest.mark.skip(reason="the security suite runs with `make security`")
+    for item in items:
+        if SUITE_DIR in Path(item.path).parents:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
@@ -201,8 +216,10 @@ def admin_account(live: Server, server_env: dict[str, str]) -> Account:
     username = f"root-{secrets.token_hex(3)}"
     email = f"{username}@example.com"
     subprocess.run(
-        [str(BIN / "flask"), "--app", "wsgi", "users", "create", username]
-        + ["--email", email, "--role", "admin", "--password-stdin"],
+        [
+            *(str(BIN / "flask"), "--app", "wsgi", "users", "create", username),
+            *("--email", email, "--role", "admin", "--password-stdin"),
+        ],
         cwd=ROOT,
         env=os.environ | server_env,
         input=ADMIN_PASSWORD + "\n",

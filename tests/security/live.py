@@ -9,6 +9,7 @@ gunicorn directly.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import itertools
 import json
@@ -125,10 +126,9 @@ class Client:
                 connection.putheader(name, value)
             if body is not None:
                 connection.putheader("Content-Length", str(len(body)))
-            try:
+            # The server may answer (e.g. 413) and close before reading the whole body.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 connection.endheaders(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the server answered (e.g. 413) before reading the whole body
             response = connection.getresponse()
             raw = response.read()
             return Reply(response.status, response.msg, raw, time.perf_counter() - started)

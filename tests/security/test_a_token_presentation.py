@@ -143,7 +143,9 @@ def _json_serialized_jws(token: str) -> str:
 def test_A8_non_compact_token_is_an_invalid_token(
     client: Client, alice_tokens: dict[str, Any], mangle: Any
 ) -> None:
-    reply = client.get(ME, headers={"Authorization": "Bearer " + mangle(alice_tokens["access_token"])})
+    reply = client.get(
+        ME, headers={"Authorization": "Bearer " + mangle(alice_tokens["access_token"])}
+    )
 
     assert_invalid_token(reply)
 

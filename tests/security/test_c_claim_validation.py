@@ -67,8 +67,10 @@ def test_C7_foreign_partial_or_missing_issuer(
     client: Client, live: Server, alice_tokens: dict[str, Any], iss: Any
 ) -> None:
     token = alice_tokens["access_token"]
-    forged = resign(token, live.secret, iss=iss) if iss is not None else resign(
-        token, live.secret, iss=None
+    forged = (
+        resign(token, live.secret, iss=iss)
+        if iss is not None
+        else resign(token, live.secret, iss=None)
     )
 
     assert_invalid_token(client.get(ME, token=forged))
@@ -178,5 +180,3 @@ def test_C15_non_fresh_token_cannot_change_the_password(
     assert reply.status == 401
     assert 'error="insufficient_user_authentication"' in reply.header("WWW-Authenticate")
     assert login(client, alice.username, alice.password)  # unchanged
-
-

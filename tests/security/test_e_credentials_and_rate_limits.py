@@ -20,7 +20,10 @@ PER_ACCOUNT = 5
 PER_ADDRESS = 20
 
 
-def attempt(client: Client, username: str, password: str = "not the password at all") -> Reply:
+WRONG_PASSWORD = "not the password at all"
+
+
+def attempt(client: Client, username: str, password: str = WRONG_PASSWORD) -> Reply:
     return client.post(LOGIN, json_body={"username": username, "password": password})
 
 
@@ -132,9 +135,7 @@ def test_E5_rate_limited_answer_is_json_with_retry_after(
     ],
     ids=["7-chars", "padded-common", "64-char-passphrase", "1000-chars", "unicode-spaces"],
 )
-def test_E6_password_policy_at_registration(
-    live: Server, password: str, accepted: bool
-) -> None:
+def test_E6_password_policy_at_registration(live: Server, password: str, accepted: bool) -> None:
     username = f"pw-{secrets.token_hex(5)}"
 
     reply = live.as_client().post(
@@ -178,9 +179,12 @@ def test_E7_password_change_needs_the_current_password(
 
     assert reply.status in (400, 403, 422), reply.text
     assert login(client, nina.username, nina.password)
-    assert client.post(
-        LOGIN, json_body={"username": nina.username, "password": body["new_password"]}
-    ).status == 401
+    assert (
+        client.post(
+            LOGIN, json_body={"username": nina.username, "password": body["new_password"]}
+        ).status
+        == 401
+    )
 
 
 FORGOT_MISSING = "no forgot-password flow yet (accounts are reset by an operator with the CLI)"

@@ -105,7 +105,10 @@ def test_F3_mass_assignment_at_registration_is_refused(live: Server) -> None:
 
     problem = assert_generic_problem(reply, 422)
     assert set(MASS_ASSIGNMENT) <= set(problem["errors"])
-    assert client.post("/auth/login", json_body={"username": "massassign", "password": "x"}).status == 401
+    assert (
+        client.post("/auth/login", json_body={"username": "massassign", "password": "x"}).status
+        == 401
+    )
 
 
 def test_F3_mass_assignment_on_notes_is_refused(
@@ -146,7 +149,11 @@ def _keys(value: Any) -> set[str]:
 
 
 def test_F4_read_endpoints_expose_no_secrets_or_other_users(
-    client: Client, alice: Account, bob: Account, alice_tokens: dict[str, Any], admin_tokens: dict[str, Any]
+    client: Client,
+    alice: Account,
+    bob: Account,
+    alice_tokens: dict[str, Any],
+    admin_tokens: dict[str, Any],
 ) -> None:
     token = alice_tokens["access_token"]
     client.post("/api/v1/notes", json_body={"title": "t"}, token=token)

@@ -45,7 +45,10 @@ def test_G2_unacceptable_accept_never_changes_the_media_type(
     ok = client.get("/auth/me", headers={"Accept": accept}, token=alice_tokens["access_token"])
     error = client.get("/auth/me", headers={"Accept": accept})
 
-    assert ok.status in (200, 406) and ok.content_type in ("application/json", "application/problem+json")
+    assert ok.status in (200, 406) and ok.content_type in (
+        "application/json",
+        "application/problem+json",
+    )
     assert error.content_type == "application/problem+json"
 
 
@@ -103,7 +106,15 @@ def test_G3_malformed_json_is_a_generic_4xx(
         ("/api/v1/notes", {"title": "1e309", "id": True}),
         ("/api/v1/notes", {"title": "x\x00y" * 100, "body": None}),
     ],
-    ids=["arrays", "nul-email", "bool-and-huge-float", "control-chars", "numbers", "id-true", "nul"],
+    ids=[
+        "arrays",
+        "nul-email",
+        "bool-and-huge-float",
+        "control-chars",
+        "numbers",
+        "id-true",
+        "nul",
+    ],
 )
 def test_G4_type_confusion_is_a_per_field_4xx(
     client: Client, alice_tokens: dict[str, Any], path: str, body: dict[str, Any]

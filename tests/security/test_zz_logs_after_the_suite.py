@@ -1,0 +1,27 @@
+"""Catalogue D13, run last (the file sorts after the others): the logs of every server of
+this run hold no token and no password, after everything the suite sent them."""
+
+from __future__ import annotations
+
+from tests.security.conftest import Account, login
+from tests.security.live import Client, Server
+
+ME = "/auth/me"
+
+
+def test_D13_no_token_or_password_reaches_the_logs(
+    client: Client, live: Server, alice: Account, admin_account: Account
+) -> None:
+    wrong_password = "wrong passphrase that must never be logged"
+    tokens = login(client, alice.username, alice.password)
+    client.post("/auth/refresh", token=tokens["refresh_token"])
+    client.get(f"{ME}?access_token={tokens['access_token']}")
+    client.post("/auth/login", json_body={"username": alice.username, "password": wrong_password})
+    client.post("/auth/login", json_body={"username": wrong_password, "password": wrong_password})
+
+    logs = "".join(path.read_text(errors="replace") for path in live.log_path.parent.glob("*.log"))
+
+    assert "eyJ" not in logs
+    for secret in (alice.password, admin_account.password, wrong_password, live.secret):
+        assert secret not in logs
+    assert '"event": "login_failed"' in logs  # the logs were really read
