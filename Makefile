@@ -3,6 +3,7 @@
 #   make run      create .venv and .env if missing, migrate, serve on http://127.0.0.1:5000
 #   make test     run the test suite (extra pytest options: make test PYTEST_ARGS='-k login -x')
 #   make lint     ruff check and ruff format --check
+#   make security the security suite (docs/security.md) against live gunicorn servers, with schemathesis
 #   make migrate  apply database migrations
 #   make spa      the example browser app on http://127.0.0.1:5173 next to the API (Ctrl-C stops both)
 #   make clean    remove .venv and caches (keeps .env and the database in instance/)
@@ -20,7 +21,7 @@ SPA_PORT := 5173
 INSTALLED := $(VENV)/.installed
 INSTALLED_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint migrate clean spa
+.PHONY: run test lint migrate clean spa security
 
 run: migrate
 	$(FLASK) run --host $(HOST) --port $(PORT)
@@ -38,6 +39,11 @@ migrate: $(INSTALLED) .env
 
 test: $(INSTALLED_DEV)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The attack catalogue over real HTTP, hypothesis properties and schemathesis against the
+# servers' /openapi.json; `make test` skips tests/security, so each runs once in CI.
+security: $(INSTALLED_DEV)
+	$(BIN)/pytest tests/security $(PYTEST_ARGS)
 
 lint: $(INSTALLED_DEV)
 	$(BIN)/ruff check .

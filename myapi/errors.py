@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, json
 from redis.exceptions import RedisError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from myapi.logs import report_outage
@@ -114,6 +114,11 @@ def service_unavailable(name: str, error: BaseException) -> Response:
 def handle_database_error(error: DBAPIError) -> Response:
     if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
         return service_unavailable("database", error)
+    if isinstance(error, DataError):
+        # The database refused a value the client sent (PostgreSQL stores no NUL character):
+        # bad input that validation let through, so a 400, never a 500. Only the type is logged.
+        log.warning("database refused a value: %s", type(error.orig).__name__)
+        return problem(400, "The request contains a value that cannot be stored or looked up.")
     return handle_unexpected_error(error)
 
 

@@ -18,6 +18,9 @@ class Username(ma.fields.String):
         return super()._deserialize(value, attr, data, **kwargs).lower()
 
 
+#: Text that reaches the database: PostgreSQL cannot store or compare a NUL character.
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
+
 # The length rule of `validate_new_password`, published in the OpenAPI document so clients
 # (and schemathesis) know a shorter or longer password is invalid.
 PASSWORD_LENGTH = {"minLength": MIN_LENGTH, "maxLength": MAX_LENGTH}
@@ -61,7 +64,7 @@ class UserSchema(ma.Schema):
 class LoginSchema(ma.Schema):
     username = ma.fields.String(
         required=True,
-        validate=validate.Length(min=1, max=254),
+        validate=[validate.Length(min=1, max=254), NO_NUL],
         metadata={"description": "The username or the email address."},
     )
     password = ma.fields.String(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
