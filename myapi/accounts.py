@@ -21,8 +21,13 @@ def normalize_identifier(value: str) -> str:
 
 
 def find_user(identifier: str) -> User | None:
-    """By username, or by email when the identifier contains '@'."""
+    """By username, or by email when the identifier contains '@'.
+
+    No stored name contains a NUL, and PostgreSQL refuses one in a query: answer None.
+    """
     key = normalize_identifier(identifier)
+    if "\x00" in key:
+        return None
     column = User.email if "@" in key else User.username
     return db.session.scalar(select(User).where(column == key))
 

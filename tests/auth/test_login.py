@@ -278,3 +278,12 @@ def test_alternating_username_and_email_shares_one_per_account_login_limit(
 
     assert [response.status_code for response in failures] == [401] * 4
     assert_problem(fifth, 429)
+
+
+def test_a_login_name_with_a_nul_is_a_validation_error_on_every_database(
+    client: FlaskClient, alice: User
+) -> None:
+    response = client.post("/auth/login", json={"username": "ali\x00ce", "password": PASSWORD})
+
+    body = assert_problem(response, 422)
+    assert "username" in body["errors"]
