@@ -1,6 +1,19 @@
-"""Who a rate limit counts: the client address, or the account a login names."""
+"""Who a rate limit counts (the client address, or the account a login names), and how.
 
-from flask import request
+Counting goes through Flask-Limiter; with Redis storage each limit costs one round trip
+per request (`OneTripFixedWindow`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import has_request_context, request
+from limits import RateLimitItem
+from limits.storage import RedisStorage
+from limits.strategies import FixedWindowRateLimiter
+from limits.util import WindowStats
 
 
 def client_ip() -> str:
@@ -22,3 +35,53 @@ def login_account_key() -> str:
         return "address:" + client_ip()
     user = find_user(identifier[:254])
     return f"user:{user.id}" if user else "account:" + identifier.strip().lower()[:254]
+
+
+# One script does what the fixed-window strategy does in three commands (INCRBY with
+# EXPIRE, then GET and TTL for the headers): count the hit and read back its window.
+_HIT_AND_READ_WINDOW = """
+local current = redis.call("incrby", KEYS[1], ARGV[2])
+if tonumber(current) == tonumber(ARGV[2]) then
+    redis.call("expire", KEYS[1], ARGV[1])
+end
+return {current, redis.call("ttl", KEYS[1])}
+"""
+_WINDOWS = "myapi.ratelimit_windows"
+
+
+class OneTripFixedWindow(FixedWindowRateLimiter):
+    """The fixed-window strategy, remembering each hit's window for the rest of the request.
+
+    Flask-Limiter counts a hit before the view (one round trip), then asks twice more
+    for the same window's count and expiry to write the X-RateLimit-* headers. Here
+    the hit's script returns both, and the headers of the same request are answered
+    from that. The answer lives in the WSGI environ, so it never outlives the request
+    and never crosses workers; limits themselves are still counted only in Redis.
+    """
+
+    def __init__(self, storage: Any) -> None:
+        super().__init__(storage)
+        self._script = storage.get_connection().register_script(_HIT_AND_READ_WINDOW)
+
+    def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
+        key = item.key_for(*identifiers)
+        count, ttl = self._script([self.storage.prefixed_key(key)], [item.get_expiry(), cost])
+        if has_request_context():
+            windows = request.environ.setdefault(_WINDOWS, {})
+            windows[key] = (int(count), max(int(ttl), 0) + time.time())
+        return int(count) <= item.amount
+
+    def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
+        key = item.key_for(*identifiers)
+        seen = request.environ.get(_WINDOWS, {}).get(key) if has_request_context() else None
+        if seen is None:
+            return super().get_window_stats(item, *identifiers)
+        count, reset = seen
+        return WindowStats(reset, max(0, item.amount - count))
+
+
+def one_trip_strategy(storage: Any, strategy: Any) -> Any:
+    """The one-trip strategy for Redis storage with fixed windows; otherwise `strategy` as is."""
+    if isinstance(storage, RedisStorage) and type(strategy) is FixedWindowRateLimiter:
+        return OneTripFixedWindow(storage)
+    return strategy

@@ -6,11 +6,18 @@ a stored hash made with another method is upgraded at the next successful login.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from importlib.resources import files
+from typing import TypeVar
 
 from flask import current_app
+from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_LENGTH = 12
@@ -47,16 +54,73 @@ def password_problems(password: str) -> list[str]:
     return []
 
 
+_T = TypeVar("_T")
+# Niceness of the hashing thread: it yields the CPU to every other request's thread.
+_HASHING_NICENESS = 10
+# Hashes a process accepts at once: one computing and one queued. More would tie up the
+# request threads that token checks need; the excess is shed with a 503 instead.
+_HASHES_IN_FLIGHT = 2
+_in_flight = threading.BoundedSemaphore(_HASHES_IN_FLIGHT)
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+class HashingBusy(ServiceUnavailable):
+    """Too many password hashes are already running or waiting in this process."""
+
+    description = "Too many logins are being processed; retry shortly."
+
+    def __init__(self) -> None:
+        super().__init__(retry_after=1)
+
+
+def _lower_priority() -> None:
+    """Linux schedules threads individually, so this lowers only the hashing thread."""
+    # Not Linux, or not allowed: hash at normal priority.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _HASHING_NICENESS)
+
+
+def _hashing_pool() -> ThreadPoolExecutor:
+    """One hashing thread per process, made in the process that uses it (never across fork)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), ThreadPoolExecutor(1, "password-hash", _lower_priority))
+        return _pool[1]
+
+
+def _off_the_request_thread(work: Callable[..., _T], *args: str) -> _T:
+    """Run a password hash on the process's one low-priority hashing thread.
+
+    A hash costs a quarter of a second of CPU on purpose. Run on the request's own
+    thread, a flood of logins would take every core from the requests that only verify a
+    token; here at most one hash per worker process runs at a time, at a lower priority,
+    so the other threads of every worker (gunicorn's gthread workers) keep answering. The
+    scrypt and PBKDF2 implementations release the GIL while they compute. A request that
+    would be a third hash in flight gets 503 with Retry-After at once (a login flood is shed,
+    not queued), and reveals nothing about the password, which was never checked.
+    """
+    if not _in_flight.acquire(blocking=False):
+        raise HashingBusy()
+    try:
+        return _hashing_pool().submit(work, *args).result()
+    finally:
+        _in_flight.release()
+
+
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    return _off_the_request_thread(lambda: generate_password_hash(password, method=method))
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """Check a password; with no stored hash, spend the same time on a dummy one."""
     if stored_hash is None:
-        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+        dummy = _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
+        _off_the_request_thread(check_password_hash, dummy, password)
         return False
-    return check_password_hash(stored_hash, password)
+    return _off_the_request_thread(check_password_hash, stored_hash, password)
 
 
 def needs_rehash(stored_hash: str) -> bool:

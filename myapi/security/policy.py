@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
-from flask_jwt_extended.exceptions import JWTDecodeError
+from flask import Flask, Response, g, request
 
 from myapi.errors import problem
 from myapi.extensions import jwt
 from myapi.logs import audit
 from myapi.security.revocation import token_status
 from myapi.security.scopes import InsufficientScope, format_scope
-from myapi.security.tokens import claims_are_well_formed, has_required_claims
+from myapi.security.tokens import claims_are_well_formed
 
 REALM = "myapi"
 
@@ -73,13 +72,6 @@ def is_revoked(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
     return g.token_status.revoked
 
 
-def signing_key(_header: dict[str, Any], raw_claims: dict[str, Any]) -> str:
-    """The key to verify with; a token lacking any claim we issue is refused before that."""
-    if not has_required_claims(raw_claims):
-        raise JWTDecodeError("missing claim")
-    return current_app.config["JWT_SECRET_KEY"]
-
-
 def normalize_authorization() -> Response | None:
     """Match the auth scheme case-insensitively (RFC 9110 11.1); refuse a token sent twice."""
     header = request.headers.get("Authorization")
@@ -99,7 +91,8 @@ def normalize_authorization() -> Response | None:
 
 
 def register_token_policy(app: Flask) -> None:
-    jwt.decode_key_loader(signing_key)
+    # No decode key loader: extensions.SingleDecodeJWTManager verifies each token in one
+    # pass with the configured key, and checks the raw claims there (tokens.decode_verified).
     jwt.token_in_blocklist_loader(is_revoked)
     jwt.token_verification_loader(lambda _header, claims: claims_are_well_formed(claims))
     jwt.unauthorized_loader(no_credentials)

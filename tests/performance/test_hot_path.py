@@ -1,0 +1,134 @@
+"""The authenticated hot path stays cheap without giving up a check (issue 7).
+
+Speed itself is measured by `make bench`, never here; these tests pin the behaviour
+the optimisations must keep.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jwt
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from myapi.extensions import db
+from myapi.security.passwords import hash_password, verify_password
+from tests.conftest import PASSWORD, assert_problem, bearer
+
+
+@pytest.fixture
+def statements(app: Flask) -> Iterator[list[str]]:
+    """Every SQL statement the app sends while the test runs."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement.lstrip().split(None, 1)[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("path", ["/auth/token-info", "/auth/me", "/api/v1/notes"])
+def test_an_ordinary_authenticated_request_writes_nothing(
+    client: FlaskClient, alice_headers: dict[str, str], statements: list[str], path: str
+) -> None:
+    client.get(path, headers=alice_headers)  # the first request may fill caches
+    statements.clear()
+
+    for _ in range(3):
+        assert client.get(path, headers=alice_headers).status_code == 200
+
+    writes = [s for s in statements if s not in {"SELECT", "WITH"}]
+    assert writes == []
+
+
+def test_rate_limit_headers_count_down_within_one_window(
+    app: Flask, client: FlaskClient, alice_headers: dict[str, str]
+) -> None:
+    first = client.get("/auth/token-info", headers=alice_headers)
+    second = client.get("/auth/token-info", headers=alice_headers)
+
+    limit = int(first.headers["X-RateLimit-Limit"])
+    assert int(first.headers["X-RateLimit-Remaining"]) == limit - 1
+    assert int(second.headers["X-RateLimit-Remaining"]) == limit - 2
+    reset = int(second.headers["X-RateLimit-Reset"])
+    assert time.time() - 1 <= reset <= time.time() + 61
+
+
+def _resign(app: Flask, token: str, **changes: Any) -> str:
+    claims = jwt.decode(token, options={"verify_signature": False})
+    for name, value in changes.items():
+        if value is None:
+            claims.pop(name)
+        else:
+            claims[name] = value
+    return jwt.encode(claims, app.config["JWT_SECRET_KEY"], algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"sid": None},
+        {"type": None},
+        {"iss": "someone-else"},
+        {"aud": None},
+        {"exp": 1, "iat": 0, "nbf": 0},
+        {"exp": 1, "iat": 0, "nbf": 0, "sid": None},
+        {"nbf": int(time.time()) + 3600},
+    ],
+    ids=["no-sid", "no-type", "wrong-iss", "no-aud", "expired", "expired-no-sid", "not-yet"],
+)
+def test_decoding_once_keeps_every_claim_check(
+    app: Flask, client: FlaskClient, alice_tokens: dict[str, Any], changes: dict[str, Any]
+) -> None:
+    forged = _resign(app, alice_tokens["access_token"], **changes)
+
+    body = assert_problem(client.get("/auth/token-info", headers=bearer(forged)), 401)
+
+    assert body["type"] == "urn:myapi:problem:invalid-token"
+
+
+def test_a_token_signed_with_another_algorithm_is_refused(
+    app: Flask, client: FlaskClient, alice_tokens: dict[str, Any]
+) -> None:
+    claims = jwt.decode(alice_tokens["access_token"], options={"verify_signature": False})
+    forged = jwt.encode(claims, app.config["JWT_SECRET_KEY"], algorithm="HS512")
+
+    assert_problem(client.get("/auth/token-info", headers=bearer(forged)), 401)
+
+
+def test_passwords_hash_and_verify_on_the_hashing_thread(
+    app: Flask, make_user: Callable[..., Any]
+) -> None:
+    with app.test_request_context():
+        stored = hash_password(PASSWORD)
+
+        assert verify_password(stored, PASSWORD)
+        assert not verify_password(stored, PASSWORD + "x")
+        assert not verify_password(None, PASSWORD)
+
+
+def test_a_login_beyond_the_hashes_in_flight_is_shed_with_503(
+    client: FlaskClient, alice: Any
+) -> None:
+    from myapi.security import passwords
+
+    taken = [passwords._in_flight.acquire(blocking=False) for _ in range(2)]
+    try:
+        reply = client.post("/auth/login", json={"username": "alice", "password": PASSWORD})
+    finally:
+        for _ in filter(None, taken):
+            passwords._in_flight.release()
+
+    assert_problem(reply, 503)
+    assert "Retry-After" in reply.headers
+    assert (
+        client.post("/auth/login", json={"username": "alice", "password": PASSWORD}).status_code
+        == 200
+    )
