@@ -4,6 +4,7 @@
 #   make test     run the test suite (extra pytest options: make test PYTEST_ARGS='-k login -x')
 #   make lint     ruff check and ruff format --check
 #   make security the security suite (docs/security.md) against live gunicorn servers, with schemathesis
+#   make bench    load the production stack on loopback with wrk; one table (docs/performance.md)
 #   make migrate  apply database migrations
 #   make spa      the example browser app on http://127.0.0.1:5173 next to the API (Ctrl-C stops both)
 #   make clean    remove .venv and caches (keeps .env and the database in instance/)
@@ -20,6 +21,7 @@ SPA_PORT := 5173
 # Stamp files: the installs rerun only when the files that define them change.
 INSTALLED := $(VENV)/.installed
 INSTALLED_DEV := $(VENV)/.installed-dev
+INSTALLED_BENCH := $(VENV)/.installed-bench
 
 .PHONY: run test lint migrate clean spa security
 
@@ -45,6 +47,13 @@ test: $(INSTALLED_DEV)
 security: $(INSTALLED_DEV)
 	$(BIN)/pytest tests/security $(PYTEST_ARGS)
 
+.PHONY: bench
+
+# PostgreSQL and Redis when BENCH_DATABASE_URL / BENCH_REDIS_URL are set, else SQLite and
+# memory://; installs wrk from the distribution's packages if it is missing. Under 5 minutes.
+bench: $(INSTALLED_BENCH)
+	$(BIN)/python -m bench
+
 lint: $(INSTALLED_DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -62,6 +71,10 @@ $(INSTALLED): requirements.txt setup.cfg pyproject.toml | $(BIN)/python
 
 $(INSTALLED_DEV): $(INSTALLED)
 	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+$(INSTALLED_BENCH): $(INSTALLED)
+	$(BIN)/python -m pip install -e '.[bench]'
 	touch $@
 
 # A new .env holds a secret made here and now, never the example value; an existing one is kept.

@@ -1,0 +1,1 @@
+"""`make bench`: the production stack on loopback under a real HTTP load generator."""
