@@ -7,6 +7,7 @@ carries the library's exception message.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -19,6 +20,7 @@ from myapi.security.scopes import InsufficientScope, format_scope
 from myapi.security.tokens import claims_are_well_formed
 
 REALM = "myapi"
+_SECOND_BEARER = re.compile(r",\s*bearer\b", re.IGNORECASE)
 
 
 def bearer_challenge(error: str | None = None, **params: str) -> str:
@@ -73,17 +75,22 @@ def is_revoked(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
 
 
 def normalize_authorization() -> Response | None:
-    """Match the auth scheme case-insensitively (RFC 9110 11.1); refuse a token sent twice."""
+    """Match the auth scheme case-insensitively (RFC 9110 11.1); refuse a token sent twice.
+
+    Two tokens in one request (two bearer credentials in the header, or the header plus
+    `?access_token=`) are an `invalid_request` (RFC 6750 3.1), never a silent choice.
+    """
     header = request.headers.get("Authorization")
     if header is None:
         return None
     scheme, _, credentials = header.strip().partition(" ")
-    if scheme.lower() == "bearer" and scheme != "Bearer":
+    bearer = scheme.lower() == "bearer"
+    if bearer and scheme != "Bearer":
         request.environ["HTTP_AUTHORIZATION"] = "Bearer " + credentials.strip()
-    if "access_token" in request.args:
+    if "access_token" in request.args or (bearer and _SECOND_BEARER.search(credentials)):
         return problem(
             400,
-            "Send the token in the Authorization header only, not also in the URL.",
+            "Send exactly one token, in the Authorization header only.",
             slug="invalid-request",
             headers={"WWW-Authenticate": bearer_challenge("invalid_request")},
         )
