@@ -53,6 +53,23 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = JsonBodyParser()
 
 
+class PartialUpdateSchema(ma.Schema):
+    """A PATCH body: any subset of the fields, but at least one.
+
+    `Meta.min_properties` is both enforced here and published as `minProperties`
+    (MinPropertiesPlugin), so the document and the API cannot disagree.
+    """
+
+    class Meta:
+        min_properties = 1
+
+    @ma.validates_schema
+    def names_a_field(self, data: dict[str, Any], **_: Any) -> None:
+        if len(data) < self.Meta.min_properties:
+            names = ", ".join(name for name, field in self.fields.items() if not field.dump_only)
+            raise ma.ValidationError(f"Give at least one of: {names}.")
+
+
 class MinPropertiesPlugin(BasePlugin):
     """Publish a schema's `Meta.min_properties` as `minProperties`.
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import marshmallow as ma
 from marshmallow import validate
 
 from myapi.auth.schemas import NO_NUL, UserSchema
+from myapi.openapi import PartialUpdateSchema
 from myapi.pagination import page_schema
 from myapi.security.scopes import ROLES
 
@@ -20,30 +19,14 @@ class NoteSchema(ma.Schema):
     updated_at = ma.fields.AwareDateTime(dump_only=True)
 
 
-class NoteUpdateSchema(ma.Schema):
-    class Meta:
-        min_properties = 1  # published as minProperties (myapi/openapi.py)
-
+class NoteUpdateSchema(PartialUpdateSchema):
     title = ma.fields.String(validate=[validate.Length(min=1, max=200), NO_NUL])
     body = ma.fields.String(validate=[validate.Length(max=10_000), NO_NUL])
 
-    @ma.validates_schema
-    def not_empty(self, data: dict[str, Any], **_: Any) -> None:
-        if not data:
-            raise ma.ValidationError("Give at least one of: title, body.")
 
-
-class UserAdminUpdateSchema(ma.Schema):
-    class Meta:
-        min_properties = 1
-
+class UserAdminUpdateSchema(PartialUpdateSchema):
     role = ma.fields.String(validate=validate.OneOf(ROLES))
     is_active = ma.fields.Boolean()
-
-    @ma.validates_schema
-    def not_empty(self, data: dict[str, Any], **_: Any) -> None:
-        if not data:
-            raise ma.ValidationError("Give at least one of: role, is_active.")
 
 
 NotePageSchema = page_schema(NoteSchema, "NotePage")
