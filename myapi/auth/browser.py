@@ -30,9 +30,7 @@ import jwt as pyjwt
 from flask import Flask, Response, after_this_request, current_app, request
 
 from myapi.clock import epoch_seconds, utcnow
-from myapi.errors import problem
-from myapi.logs import audit
-from myapi.security.policy import bearer_challenge
+from myapi.security.policy import invalid_token
 from myapi.security.tokens import TokenPair
 
 DELIVERY_HEADER = "X-Token-Delivery"
@@ -176,16 +174,6 @@ def clears_refresh_cookie(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _csrf_refused() -> Response:
-    audit("token_rejected", reason="csrf")
-    return problem(
-        401,
-        "A refresh with the cookie needs the X-CSRF-Token header from the last token answer.",
-        slug="invalid-token",
-        headers={"WWW-Authenticate": bearer_challenge("invalid_token")},
-    )
-
-
 def authenticate_refresh_by_cookie() -> Response | None:
     """Present the refresh cookie as the bearer token, once the CSRF value matches its session.
 
@@ -204,7 +192,10 @@ def authenticate_refresh_by_cookie() -> Response | None:
     if not isinstance(session_id, str) or not hmac.compare_digest(
         presented.encode(), csrf_token(session_id).encode()
     ):
-        return _csrf_refused()
+        return invalid_token(
+            "csrf",
+            "A refresh with the cookie needs the X-CSRF-Token header from the last token answer.",
+        )
     request.environ[_BY_COOKIE] = True
     request.environ["HTTP_AUTHORIZATION"] = "Bearer " + token
     return None

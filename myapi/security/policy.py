@@ -38,11 +38,14 @@ def no_credentials(_reason: str) -> Response:
     )
 
 
-def invalid_token(reason: str) -> Response:
+def invalid_token(
+    reason: str, detail: str = "The bearer token is invalid, expired or revoked."
+) -> Response:
+    """The one 401 `invalid_token` answer; `reason` goes to the audit log only."""
     audit("token_rejected", reason=reason)
     return problem(
         401,
-        "The bearer token is invalid, expired or revoked.",
+        detail,
         slug="invalid-token",
         headers={"WWW-Authenticate": bearer_challenge("invalid_token")},
     )
