@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from myapi.extensions import db
 from myapi.models import AuthSession, RevokedToken, User
-from tests.conftest import PASSWORD, bearer
+from tests.conftest import PASSWORD, assert_problem, bearer
 
 INVALID_TOKEN = "urn:myapi:problem:invalid-token"
 INVALID_CREDENTIALS = "urn:myapi:problem:invalid-credentials"
@@ -59,3 +59,10 @@ def me(client: FlaskClient, access_token: str) -> Any:
 
 def challenge(response: Any) -> str:
     return response.headers.get("WWW-Authenticate", "")
+
+
+def assert_invalid_token(response: Any) -> None:
+    """A 401 problem of type invalid-token with the RFC 6750 `invalid_token` challenge."""
+    body = assert_problem(response, 401)
+    assert body["type"] == INVALID_TOKEN
+    assert 'error="invalid_token"' in challenge(response)

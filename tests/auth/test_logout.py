@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 
 from myapi.models import User
 from tests.auth.observe import (
-    INVALID_TOKEN,
     UNAUTHENTICATED,
+    assert_invalid_token,
     challenge,
     claims,
     is_denied,
@@ -20,12 +20,6 @@ from tests.auth.observe import (
     session_row,
 )
 from tests.conftest import assert_problem, bearer, refresh
-
-
-def assert_invalid_token(response: Any) -> None:
-    body = assert_problem(response, 401)
-    assert body["type"] == INVALID_TOKEN
-    assert 'error="invalid_token"' in challenge(response)
 
 
 @pytest.mark.parametrize("path", ["/auth/logout", "/auth/logout-all"])

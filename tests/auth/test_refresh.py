@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from myapi.accounts import set_active
 from myapi.models import User
 from tests.auth.observe import (
-    INVALID_TOKEN,
     UNAUTHENTICATED,
+    assert_invalid_token,
     challenge,
     claims,
     live_session_ids,
@@ -21,12 +21,6 @@ from tests.auth.observe import (
     session_row,
 )
 from tests.conftest import assert_problem, refresh
-
-
-def assert_invalid_token(response: Any) -> None:
-    body = assert_problem(response, 401)
-    assert body["type"] == INVALID_TOKEN
-    assert 'error="invalid_token"' in challenge(response)
 
 
 @pytest.fixture
