@@ -99,9 +99,6 @@ class SqlRevocationStore:
     def user_changed(self, user_id: int) -> None:
         """Nothing to mirror: the row is the state."""
 
-    def ping(self) -> None:
-        """No separate service to reach."""
-
 
 class RedisRevocationStore:
     """A Redis mirror of the revocation state, shared by every worker and host."""
