@@ -110,6 +110,15 @@ def _samesite(name: str, default: str) -> str:
         raise ConfigError(f"{name} must be Strict, Lax or None, got {raw!r}") from None
 
 
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of a fixed set of values, any case; returned as spelled in `choices`."""
+    raw = _text(name, default)
+    for choice in choices:
+        if raw.lower() == choice.lower():
+            return choice
+    raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+
+
 class Config:
     """Settings shared by every environment; subclasses change the defaults."""
 
@@ -130,6 +139,15 @@ class Config:
         self.REFRESH_GRACE_SECONDS = _integer("REFRESH_GRACE_SECONDS", 10)
         self.FRESH_LOGIN_MINUTES = _integer("FRESH_LOGIN_MINUTES", 15)
         self.JWT_LEEWAY_SECONDS = _integer("JWT_LEEWAY_SECONDS", 10)
+        # `secret`: HS256 with JWT_SECRET_KEY; `keys`: asymmetric keys managed by `flask keys`.
+        self.TOKEN_SIGNING = _choice("TOKEN_SIGNING", "secret", ("secret", "keys"))
+        self.SIGNING_KEY_ALGORITHM = _choice(
+            "SIGNING_KEY_ALGORITHM", "ES256", ("ES256", "RS256", "EdDSA")
+        )
+        self.SIGNING_KEY_ENCRYPTION_KEYS = _words("SIGNING_KEY_ENCRYPTION_KEYS")
+        self.KEY_SET_REFRESH_SECONDS = _integer("KEY_SET_REFRESH_SECONDS", 30)
+        self.CLIENT_TOKEN_MINUTES = _integer("CLIENT_TOKEN_MINUTES", 15)
+        self.PAT_MAX_DAYS = _integer("PAT_MAX_DAYS", 366)
 
         self.SQLALCHEMY_DATABASE_URI = _text("DATABASE_URL", "sqlite:///myapi.db")
         self.DB_POOL_SIZE = _integer("DB_POOL_SIZE", 5)
@@ -153,6 +171,7 @@ class Config:
         self.LOGIN_LIMIT_PER_ACCOUNT = _text("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
         self.LOGIN_LIMIT_PER_IP = _text("LOGIN_LIMIT_PER_IP", "20 per minute")
         self.REGISTER_LIMIT_PER_IP = _text("REGISTER_LIMIT_PER_IP", "10 per hour")
+        self.OAUTH_TOKEN_LIMIT_PER_CLIENT = _text("OAUTH_TOKEN_LIMIT_PER_CLIENT", "60 per minute")
 
         for key, value in overrides.items():
             setattr(self, key, value)

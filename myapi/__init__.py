@@ -8,9 +8,9 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ConfigError, select_config
-from myapi import auth, health, protected
+from myapi import auth, health, oauth, protected
 from myapi.auth.browser import COOKIE_ENDPOINTS, register_browser_mode
-from myapi.cli import tokens, users
+from myapi.cli import COMMAND_GROUPS
 from myapi.errors import register_error_handlers
 from myapi.extensions import api, cors, db, jwt, limiter, migrate
 from myapi.http_policy import register_http_policy
@@ -108,8 +108,9 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(health.blp)
     api.register_blueprint(auth.blp)
     api.register_blueprint(protected.blp)
+    api.register_blueprint(oauth.blp)
 
 
 def register_commands(app: Flask) -> None:
-    app.cli.add_command(users)
-    app.cli.add_command(tokens)
+    for group in COMMAND_GROUPS:
+        app.cli.add_command(group)

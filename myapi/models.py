@@ -85,6 +85,9 @@ class User(Base):
     notes: Mapped[list[Note]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
     )
+    personal_tokens: Mapped[list[PersonalAccessToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class AuthSession(Base):
@@ -141,3 +144,64 @@ class Note(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     owner: Mapped[User] = relationship(back_populates="notes")
+
+
+class OAuthClient(Base):
+    """A service that obtains its own access tokens with the client credentials grant.
+
+    Only a hash of the secret is kept. `credential_id` names the current secret and
+    every token issued under it carries it as `sid`: rotating the secret ends them.
+    """
+
+    __tablename__ = "oauth_clients"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    credential_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    # Space-separated scopes the client may ask for, and the `aud` of its tokens.
+    scope: Mapped[str] = mapped_column(String(255))
+    audience: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    secret_rotated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SigningKey(Base):
+    """An asymmetric token-signing key: `next` (published), `current`, `previous`, `retired`.
+
+    The private part is stored encrypted with SIGNING_KEY_ENCRYPTION_KEYS; the public
+    part, as a JWK, is what `/.well-known/jwks.json` publishes while the key is not retired.
+    """
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(10), index=True)
+    public_jwk: Mapped[str] = mapped_column(Text)
+    encrypted_private_key: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    activated_at: Mapped[datetime | None]
+    deactivated_at: Mapped[datetime | None]
+    # A previous key stays published until every token it signed has expired.
+    publish_until: Mapped[datetime | None]
+
+
+class PersonalAccessToken(Base):
+    """A long-lived token a user makes for scripts; only the SHA-256 of the token is kept."""
+
+    __tablename__ = "personal_access_tokens"
+    __table_args__: ClassVar[dict[str, bool]] = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="personal_tokens")

@@ -1,4 +1,4 @@
-"""Issuing token pairs for a session; flask-jwt-extended signs them.
+"""Signing and verifying tokens: session pairs, and the one `sign_token` every issuer uses.
 
 Every claim is set here explicitly (`jti`, `iat`, `nbf`, `exp` from the session
 row), so a pair is a pure function of its session: the grace window can hand
@@ -15,7 +15,6 @@ from typing import Any
 
 import jwt
 from flask import current_app
-from flask_jwt_extended import create_access_token, create_refresh_token
 from flask_jwt_extended.config import config as jwt_config
 from flask_jwt_extended.exceptions import CSRFError, JWTDecodeError
 
@@ -52,25 +51,39 @@ def next_pair_columns(session_expires_at: datetime, now: datetime) -> dict[str, 
     }
 
 
+def sign_token(claims: dict[str, Any]) -> str:
+    """Sign claims with the service's current key; `iss` and `aud` default to the service's."""
+    config = current_app.config
+    body = {"iss": config["JWT_ISSUER"], "aud": config["JWT_AUDIENCE"]} | claims
+    return jwt.encode(body, config["JWT_SECRET_KEY"], algorithm="HS256")
+
+
 def encode_pair(session: AuthSession, *, fresh: bool) -> TokenPair:
     """Sign the session's current pair; the same session state always signs the same bytes."""
-    identity = str(session.user_id)
     common = {
+        "sub": str(session.user_id),
         "iat": epoch_seconds(session.pair_issued_at),
         "nbf": epoch_seconds(session.pair_issued_at),
         "sid": session.id,
         "scope": session.scope,
     }
-    access = create_access_token(
-        identity,
-        fresh=fresh,
-        additional_claims=common
-        | {"jti": session.access_jti, "exp": epoch_seconds(session.access_expires_at)},
+    access = sign_token(
+        common
+        | {
+            "type": "access",
+            "fresh": fresh,
+            "jti": session.access_jti,
+            "exp": epoch_seconds(session.access_expires_at),
+        }
     )
-    refresh = create_refresh_token(
-        identity,
-        additional_claims=common
-        | {"jti": session.refresh_jti, "exp": epoch_seconds(session.refresh_expires_at)},
+    refresh = sign_token(
+        common
+        | {
+            "type": "refresh",
+            "fresh": False,
+            "jti": session.refresh_jti,
+            "exp": epoch_seconds(session.refresh_expires_at),
+        }
     )
     return TokenPair(
         access_token=access,
