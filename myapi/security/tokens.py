@@ -93,11 +93,15 @@ def encode_pair(session: AuthSession, *, fresh: bool) -> TokenPair:
     )
 
 
-def token_lifetime_limit(token_type: str) -> int:
-    """The longest `exp - iat` a token of this type may claim, in seconds."""
+def token_lifetime_limit(claims: dict[str, Any]) -> int:
+    """The longest `exp - iat` a token of this kind may claim, in seconds."""
     config = current_app.config
-    if token_type == "refresh":
+    if "pat_id" in claims:
+        return config["PAT_MAX_DAYS"] * 86400
+    if claims["type"] == "refresh":
         return config["REFRESH_TOKEN_DAYS"] * 86400
+    if "client_id" in claims:
+        return config["CLIENT_TOKEN_MINUTES"] * 60
     return config["ACCESS_TOKEN_MINUTES"] * 60
 
 
@@ -127,7 +131,7 @@ def claims_are_well_formed(claims: dict[str, Any]) -> bool:
     times = (claims["iat"], claims["nbf"], claims["exp"])
     if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times):
         return False
-    return 0 < claims["exp"] - claims["iat"] <= token_lifetime_limit(claims["type"])
+    return 0 < claims["exp"] - claims["iat"] <= token_lifetime_limit(claims)
 
 
 _PYJWT = jwt.PyJWT()
