@@ -276,7 +276,23 @@ class Production(Config):
             reasons.append(
                 f"PASSWORD_HASH_METHOD {self.PASSWORD_HASH_METHOD!r} is below the OWASP minimum"
             )
+        if self.TOKEN_SIGNING == "keys":
+            reasons.extend(self._key_encryption_problems())
         return reasons
+
+    def _key_encryption_problems(self) -> list[str]:
+        """Keys mode stores private keys encrypted: it needs valid Fernet keys (never echoed)."""
+        from cryptography.fernet import Fernet
+
+        if not self.SIGNING_KEY_ENCRYPTION_KEYS:
+            return ["TOKEN_SIGNING=keys needs SIGNING_KEY_ENCRYPTION_KEYS"]
+        problems = []
+        for position, value in enumerate(self.SIGNING_KEY_ENCRYPTION_KEYS, start=1):
+            try:
+                Fernet(value)
+            except ValueError:
+                problems.append(f"SIGNING_KEY_ENCRYPTION_KEYS entry {position} is not a Fernet key")
+        return problems
 
 
 CONFIGS: dict[str, type[Config]] = {cls.NAME: cls for cls in (Development, Testing, Production)}

@@ -15,10 +15,10 @@ _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
-    # Every answer is per-caller or about tokens: nothing may be stored by a cache.
-    "Cache-Control": "no-store",
-    "Pragma": "no-cache",
 }
+# Nearly every answer is per-caller or about tokens, so nothing may be stored by a cache;
+# the few public documents meant for caching (the JWKS) set their own Cache-Control.
+_NOT_CACHEABLE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 # Probes carry no secrets, and load balancers often reach them over plain HTTP.
@@ -60,6 +60,8 @@ def require_json_body() -> Response | None:
 def add_security_headers(response: Response) -> Response:
     """Runs after the limiter's hook (registered before it), so it sees the final headers."""
     response.headers.update(_SECURITY_HEADERS)
+    if "Cache-Control" not in response.headers:
+        response.headers.update(_NOT_CACHEABLE)
     # The limiter sends Retry-After on every answer; it only means something on these.
     if response.status_code not in (429, 503):
         response.headers.pop("Retry-After", None)

@@ -2,11 +2,17 @@
 
 Every claim is set here explicitly (`jti`, `iat`, `nbf`, `exp` from the session
 row), so a pair is a pure function of its session: the grace window can hand
-back exactly the pair a refresh already issued without ever storing a token.
+back the pair a refresh already issued without ever storing a token. With HS256,
+RS256 and EdDSA it is the same bytes; ES256 signatures are randomized, so there it
+is the same claims under a new signature.
+
+TOKEN_SIGNING picks the key: `secret` signs HS256 with JWT_SECRET_KEY and no `kid`;
+`keys` signs with the current asymmetric key (security/keys.py) and names it in `kid`.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +26,7 @@ from flask_jwt_extended.exceptions import CSRFError, JWTDecodeError
 
 from myapi.clock import epoch_seconds, utcnow
 from myapi.models import AuthSession
+from myapi.security import keys
 
 
 @dataclass(frozen=True)
@@ -51,15 +58,27 @@ def next_pair_columns(session_expires_at: datetime, now: datetime) -> dict[str, 
     }
 
 
+def _keys_mode() -> bool:
+    return current_app.config["TOKEN_SIGNING"] == "keys"
+
+
 def sign_token(claims: dict[str, Any]) -> str:
-    """Sign claims with the service's current key; `iss` and `aud` default to the service's."""
+    """Sign claims with the service's current key; `iss` and `aud` default to the service's.
+
+    In keys mode without a usable current key this raises `keys.SigningUnavailable` (503).
+    """
     config = current_app.config
     body = {"iss": config["JWT_ISSUER"], "aud": config["JWT_AUDIENCE"]} | claims
-    return jwt.encode(body, config["JWT_SECRET_KEY"], algorithm="HS256")
+    if not _keys_mode():
+        return jwt.encode(body, config["JWT_SECRET_KEY"], algorithm="HS256")
+    signer = keys.signing_key()
+    return jwt.encode(
+        body, signer.private_key, algorithm=signer.algorithm, headers={"kid": signer.kid}
+    )
 
 
 def encode_pair(session: AuthSession, *, fresh: bool) -> TokenPair:
-    """Sign the session's current pair; the same session state always signs the same bytes."""
+    """Sign the session's current pair; the same session state always signs the same claims."""
     common = {
         "sub": str(session.user_id),
         "iat": epoch_seconds(session.pair_issued_at),
@@ -135,6 +154,9 @@ def claims_are_well_formed(claims: dict[str, Any]) -> bool:
 
 
 _PYJWT = jwt.PyJWT()
+#: Header members that name or carry key material; verification never takes a key from a token.
+_KEY_MATERIAL_HEADERS = ("jku", "jwk")
+_KID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def decode_verified(
@@ -147,15 +169,17 @@ def decode_verified(
     decode); PyJWT's parsing validates the base64 of every segment character by
     character, so this was a third of an authenticated request's CPU. Here the token is
     parsed once, by `PyJWT.decode_complete`, with the same settings the library would
-    pass: the pinned algorithm (HS256), `iss`, `aud`, `exp`/`nbf`/`iat` with the
+    pass: the pinned algorithm, `iss`, `aud`, `exp`/`nbf`/`iat` with the
     configured leeway, and `sub` verification. Then, as before, every claim we issue
     must be present in the raw token (before the library's defaults fill in `type`,
     `fresh` and `jti`), and the library's defaults and CSRF check are applied.
 
-    The decode key loader is not needed: there is one static HS256 key, and its only
-    other job, the raw-claims check, happens here. Outcomes are unchanged: every
-    failure still raises the exception the library's loaders turn into 401s, and an
-    expired token lacking a claim is still refused as malformed, not as expired.
+    The decode key loader is not needed: in secret mode there is one static HS256 key
+    and the header is checked on the verified parse; in keys mode the header is read
+    once more, before verifying, to pick the key by `kid` (see `_verification_key`).
+    Outcomes are unchanged: every failure still raises the exception the library's
+    loaders turn into 401s, and an expired token lacking a claim is still refused as
+    malformed, not as expired.
     """
     options: dict[str, Any] = {
         "verify_aud": jwt_config.decode_audience is not None,
@@ -163,9 +187,10 @@ def decode_verified(
     }
     if allow_expired:
         options["verify_exp"] = False
+    key, algorithms = _verification_key(encoded_token)
     arguments = {
-        "key": current_app.config["JWT_SECRET_KEY"],
-        "algorithms": jwt_config.decode_algorithms,
+        "key": key,
+        "algorithms": algorithms,
         "audience": jwt_config.decode_audience,
         "issuer": jwt_config.decode_issuer,
         "leeway": jwt_config.leeway,
@@ -177,10 +202,40 @@ def decode_verified(
         complete = _PYJWT.decode_complete(
             encoded_token, options=options | {"verify_exp": False}, **arguments
         )
+        _refuse_key_material(complete["header"], kid_expected=_keys_mode())
         error.jwt_header = complete["header"]  # type: ignore[attr-defined]
         error.jwt_data = _with_library_defaults(complete["payload"], csrf_value)  # type: ignore[attr-defined]
         raise
+    _refuse_key_material(complete["header"], kid_expected=_keys_mode())
     return _with_library_defaults(complete["payload"], csrf_value)
+
+
+def _verification_key(encoded_token: str) -> tuple[Any, list[str]]:
+    """The key and the one algorithm a token may be verified with; nothing comes from the token.
+
+    Secret mode: JWT_SECRET_KEY and HS256. Keys mode: the published key whose `kid`
+    the header names, looked up in this process's ring only (never fetched from
+    `jku`/`x5u`, never taken from `jwk`/`x5c`), after its shape is checked, and pinned
+    to that key's algorithm, so an HS256 token keyed with the public key is refused.
+    """
+    if not _keys_mode():
+        return current_app.config["JWT_SECRET_KEY"], jwt_config.decode_algorithms
+    header = jwt.get_unverified_header(encoded_token)
+    _refuse_key_material(header, kid_expected=True)
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not _KID.fullmatch(kid):
+        raise jwt.InvalidTokenError("kid missing or malformed")
+    key = keys.verification_key(kid)
+    if key is None:
+        raise jwt.InvalidTokenError("kid not in the key set")
+    return key.verifier, [key.algorithm]
+
+
+def _refuse_key_material(header: dict[str, Any], *, kid_expected: bool) -> None:
+    """A header naming key material (`jku`, `jwk`, `x5*`) is refused; so is `kid` in secret mode."""
+    named = any(name in _KEY_MATERIAL_HEADERS or name.startswith("x5") for name in header)
+    if named or ("kid" in header and not kid_expected):
+        raise jwt.InvalidTokenError("key material named in the header")
 
 
 def _with_library_defaults(claims: dict[str, Any], csrf_value: str | None) -> dict[str, Any]:

@@ -1,0 +1,184 @@
+"""Another service verifies this one's tokens from the JWKS alone, across a key rotation.
+
+The service runs for real (gunicorn, two workers, production settings, keys mode)
+on a file database; `flask keys` runs as a separate process on the same database,
+as an operator would, following the runbook of docs/keys.md (generate, wait for
+caches, rotate); the verifier is a third process (resource_server.py) that knows
+only the JWKS URL. Every process is stopped by the test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import select
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.fernet import Fernet
+
+from tests.production.servers import BIN, ROOT, Host, call, wait_until
+
+RESOURCE_SERVER = Path(__file__).with_name("resource_server.py")
+PASSWORD = "resource server passphrase"
+ANSWER_TIMEOUT = 15.0
+#: How long the verifier caches the key set (PyJWKClient's `lifespan`), kept short here.
+VERIFIER_CACHE_SECONDS = 2
+
+
+class ResourceServer:
+    """The verifier process: one token in, one verdict out."""
+
+    def __init__(self, jwks_url: str) -> None:
+        self.process = subprocess.Popen(
+            [
+                *(sys.executable, str(RESOURCE_SERVER), jwks_url),
+                *("myapi", "myapi", str(VERIFIER_CACHE_SECONDS)),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def verify(self, token: str) -> dict[str, Any]:
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(token + "\n")
+        self.process.stdin.flush()
+        ready, _, _ = select.select([self.process.stdout], [], [], ANSWER_TIMEOUT)
+        assert ready, "the resource server did not answer in time"
+        return json.loads(self.process.stdout.readline())
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+@pytest.fixture
+def service_env(tmp_path: Path) -> dict[str, str]:
+    """Production settings in keys mode; every value explicit so no .env leaks in."""
+    return {
+        "MYAPI_CONFIG": "production",
+        "FLASK_DEBUG": "false",
+        "JWT_SECRET_KEY": secrets.token_hex(32),
+        "JWT_ISSUER": "myapi",
+        "JWT_AUDIENCE": "myapi",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'service.db'}",
+        "REDIS_URL": "",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "HTTPS_ONLY": "false",
+        "TOKEN_SIGNING": "keys",
+        "SIGNING_KEY_ALGORITHM": "ES256",
+        "SIGNING_KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        # Short, so the workers pick up the rotation within the test's patience.
+        "KEY_SET_REFRESH_SECONDS": "1",
+        "LOGIN_LIMIT_PER_IP": "1000 per minute",
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_THREADS": "2",
+    }
+
+
+def flask(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    """`flask --app wsgi ...` as a separate process on the service's database."""
+    done = subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=os.environ | env,
+        input=stdin,
+        text=True,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def service(service_env: dict[str, str], tmp_path: Path) -> Iterator[Host]:
+    flask(service_env, "db", "upgrade")
+    flask(service_env, "keys", "generate")
+    flask(
+        service_env,
+        *("users", "create", "alice", "--email", "alice@example.com", "--password-stdin"),
+        stdin=PASSWORD + "\n",
+    )
+    host = Host(env=service_env, log_path=tmp_path / "service.log").start()
+    yield host
+    host.stop()
+
+
+@pytest.fixture
+def resource_servers() -> Iterator[list[ResourceServer]]:
+    started: list[ResourceServer] = []
+    yield started
+    for server in started:
+        server.stop()
+
+
+def access_token(service: Host) -> str:
+    reply = call(service.url + "/auth/login", "POST", {"username": "alice", "password": PASSWORD})
+    assert reply.status == 200, reply.body
+    return reply.body["access_token"]
+
+
+def kid_of(token: str) -> str:
+    return jwt.get_unverified_header(token)["kid"]
+
+
+def published_kids(service: Host) -> set[str]:
+    return {jwk["kid"] for jwk in call(service.url + "/.well-known/jwks.json").body["keys"]}
+
+
+def pre_publish_a_new_key(service: Host, env: dict[str, str]) -> str:
+    """`flask keys generate`, then wait until every cache has it: the service's, the verifier's."""
+    upcoming = flask(env, "keys", "generate").split()[3]
+    wait_until(lambda: upcoming in published_kids(service), "the next key in the JWKS", 10)
+    time.sleep(VERIFIER_CACHE_SECONDS + 1)
+    return upcoming
+
+
+def test_a_separate_resource_server_verifies_tokens_across_a_rotation(
+    service: Host, service_env: dict[str, str], resource_servers: list[ResourceServer]
+) -> None:
+    jwks_url = service.url + "/.well-known/jwks.json"
+    verifier = ResourceServer(jwks_url)
+    resource_servers.append(verifier)
+    old_token = access_token(service)
+    old_kid = kid_of(old_token)
+    assert verifier.verify(old_token) == {
+        "valid": True,
+        "kid": old_kid,
+        "alg": "ES256",
+        "sub": "1",
+    }
+
+    upcoming = pre_publish_a_new_key(service, service_env)
+    flask(service_env, "keys", "rotate")
+    fresh: list[str] = []
+    wait_until(
+        lambda: fresh.append(access_token(service)) or kid_of(fresh[-1]) == upcoming,
+        "a token signed with the new key",
+        timeout=10,
+    )
+
+    new_token = fresh[-1]
+    assert verifier.verify(old_token)["valid"] is True
+    assert verifier.verify(new_token) == {
+        "valid": True,
+        "kid": upcoming,
+        "alg": "ES256",
+        "sub": "1",
+    }
+    newcomer = ResourceServer(jwks_url)
+    resource_servers.append(newcomer)
+    assert newcomer.verify(old_token)["kid"] == old_kid
+    assert newcomer.verify(old_token[:-4] + "AAAA") == {
+        "valid": False,
+        "error": "InvalidSignatureError",
+    }
