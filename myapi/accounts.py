@@ -9,6 +9,7 @@ from myapi.extensions import db
 from myapi.logs import audit
 from myapi.models import AuthSession, User
 from myapi.security.passwords import hash_password
+from myapi.security.personal_tokens import revoke_user_tokens
 from myapi.security.revocation import revocation_store, revoke_sessions
 
 
@@ -58,14 +59,24 @@ def create_user(username: str, email: str, password: str, role: str = "user") ->
 
 
 def set_password(user: User, password: str, *, keep_session: str | None = None) -> int:
-    """Change the password and revoke every session except `keep_session`; returns how many."""
+    """Change the password and revoke every session except `keep_session`; returns how many.
+
+    Every personal access token goes too: a password change is the answer to a suspected
+    compromise, and a PAT made by whoever had the password must not outlive it.
+    """
     user.password_hash = hash_password(password)
     conditions = [AuthSession.user_id == user.id]
     if keep_session is not None:
         conditions.append(AuthSession.id != keep_session)
     revoked = revoke_sessions(*conditions)
+    tokens = revoke_user_tokens(user.id)
     db.session.commit()
-    audit("password_changed", user_id=user.id, sessions_revoked=revoked)
+    audit(
+        "password_changed",
+        user_id=user.id,
+        sessions_revoked=revoked,
+        personal_tokens_revoked=tokens,
+    )
     return revoked
 
 
@@ -89,19 +100,33 @@ def set_role(user: User, role: str) -> None:
 
 
 def set_active(user: User, active: bool) -> None:
-    """Disabling an account revokes all its sessions at once; enabling restores none."""
+    """Disabling an account revokes all its sessions and personal tokens; enabling restores none.
+
+    (A disabled owner's tokens are refused by the status check alone; revoking them too
+    keeps them dead if the account is enabled again, like its sessions.)
+    """
     if user.is_active == active:
         return
     user.is_active = active
-    revoked = 0 if active else revoke_sessions(AuthSession.user_id == user.id)
+    revoked = tokens = 0
+    if not active:
+        revoked = revoke_sessions(AuthSession.user_id == user.id)
+        tokens = revoke_user_tokens(user.id)
     _commit_user_state(user.id)
-    audit("user_enabled" if active else "user_disabled", user_id=user.id, sessions_revoked=revoked)
+    audit(
+        "user_enabled" if active else "user_disabled",
+        user_id=user.id,
+        sessions_revoked=revoked,
+        personal_tokens_revoked=tokens,
+    )
 
 
 def revoke_all_sessions(user: User, *, event: str = "logout_all") -> int:
+    """Every session and every personal access token of the user: "log me out everywhere"."""
     revoked = revoke_sessions(AuthSession.user_id == user.id)
+    tokens = revoke_user_tokens(user.id)
     db.session.commit()
-    audit(event, user_id=user.id, sessions_revoked=revoked)
+    audit(event, user_id=user.id, sessions_revoked=revoked, personal_tokens_revoked=tokens)
     return revoked
 
 

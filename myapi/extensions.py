@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Flask, current_app
 from flask_cors import CORS
-from flask_jwt_extended import JWTManager
+from flask_jwt_extended import JWTManager, view_decorators
+from flask_jwt_extended.utils import get_unverified_jwt_headers
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -22,14 +23,35 @@ class SingleDecodeJWTManager(JWTManager):
     The library has no extension point for how a token is decoded, only for the key
     (`decode_key_loader`), so this overrides the one method every decode goes
     through; see `security.tokens.decode_verified` for why and for the checks it keeps.
+    A personal access token is no JWT: it is looked up instead (`security.personal_tokens`).
     """
 
     def _decode_jwt_from_config(
         self, encoded_token: str, csrf_value: str | None = None, allow_expired: bool = False
     ) -> dict[str, Any]:
-        from myapi.security.tokens import decode_verified  # tokens imports the models
+        # Both import the models, which import this module.
+        from myapi.security.personal_tokens import PAT_PREFIX, decode_personal_token
+        from myapi.security.tokens import decode_verified
 
+        if encoded_token.startswith(PAT_PREFIX):
+            return decode_personal_token(encoded_token)
         return decode_verified(encoded_token, csrf_value, allow_expired)
+
+
+def _unverified_header(encoded_token: str) -> dict[str, Any]:
+    """The header flask-jwt-extended reads after a successful decode; a PAT has none.
+
+    The library parses every token's header once more, outside any hook, and parsing
+    would refuse an opaque personal access token, so that one call is replaced here.
+    """
+    from myapi.security.personal_tokens import PAT_PREFIX
+
+    if encoded_token.startswith(PAT_PREFIX):
+        return {}
+    return get_unverified_jwt_headers(encoded_token)
+
+
+view_decorators.get_unverified_jwt_headers = _unverified_header
 
 
 class OneTripLimiter(Limiter):

@@ -1,5 +1,68 @@
-"""`/auth/tokens`: personal access tokens for scripts."""
+"""`/auth/tokens`: personal access tokens for scripts; the rules are in security.personal_tokens."""
 
 from __future__ import annotations
 
-from myapi.auth.routes import blp  # noqa: F401
+from typing import Any
+
+from flask_smorest import abort
+
+from myapi.auth.routes import blp
+from myapi.auth.schemas import (
+    NewPersonalTokenSchema,
+    PersonalTokenCreateSchema,
+    PersonalTokenSchema,
+)
+from myapi.security.identity import current_user, current_user_id
+from myapi.security.personal_tokens import (
+    MAX_LIVE_TOKENS,
+    ScopeBeyondRole,
+    TooManyTokens,
+    issue_personal_token,
+    live_personal_tokens,
+    revoke_owned_token,
+)
+from myapi.security.scopes import format_scope, require_scope
+
+# Path ids beyond a 32-bit integer cannot exist; the converter turns them into a 404.
+ID = "int(min=1, max=2147483647)"
+
+
+@blp.route("/tokens", methods=["POST"])
+@require_scope(fresh=True)
+@blp.arguments(PersonalTokenCreateSchema)
+@blp.response(201, NewPersonalTokenSchema)
+@blp.alt_response(409, response="CONFLICT")
+def create_personal_token(data: dict[str, Any]) -> Any:
+    """Make a personal access token for a script; the token is shown only in this answer.
+
+    Needs a fresh password login: a PAT is a long-lived credential, and a PAT itself is
+    never fresh, so a PAT cannot make PATs. The scope may not exceed the caller's role.
+    """
+    try:
+        record, token = issue_personal_token(current_user, **data)
+    except ScopeBeyondRole as error:
+        excess = format_scope(error.excess)
+        abort(422, messages={"json": {"scope": [f"Beyond what your role allows: {excess}."]}})
+    except TooManyTokens:
+        abort(409, message=f"You already have {MAX_LIVE_TOKENS} live tokens; revoke one first.")
+    return {"token": token} | {
+        name: getattr(record, name) for name in ("id", "name", "scope", "created_at", "expires_at")
+    }
+
+
+@blp.route("/tokens", methods=["GET"])
+@require_scope()
+@blp.response(200, PersonalTokenSchema(many=True))
+def personal_tokens() -> Any:
+    """The caller's live personal access tokens, newest first (never the tokens themselves)."""
+    return live_personal_tokens(current_user_id())
+
+
+@blp.route(f"/tokens/<{ID}:token_id>", methods=["DELETE"])
+@require_scope()
+@blp.response(204)
+@blp.alt_response(404, response="NOT_FOUND")
+def revoke_personal_token(token_id: int) -> None:
+    """Revoke one of the caller's tokens, at once; anyone else's is a 404."""
+    if not revoke_owned_token(token_id, current_user_id(), reason="deleted"):
+        abort(404, message="No such token.")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import current_app
 from marshmallow import validate
 
 from myapi.security.passwords import MAX_LENGTH, MIN_LENGTH, password_problems
+from myapi.security.personal_tokens import DEFAULT_DAYS
 from myapi.security.scopes import ALL_SCOPES, parse_scope
 
 
@@ -123,3 +125,60 @@ class SessionSchema(ma.Schema):
     user_agent = ma.fields.String(required=True)
     ip = ma.fields.String(required=True)
     current = ma.fields.Boolean(required=True)
+
+
+# One or more known scopes separated by spaces, published as the field's `pattern` so the
+# document says exactly which strings are valid.
+_ONE_SCOPE = "(" + "|".join(ALL_SCOPES) + ")"
+TOKEN_SCOPE = validate.Regexp(
+    rf"^ *{_ONE_SCOPE}( +{_ONE_SCOPE})* *$",
+    error="Must be one or more of " + ", ".join(ALL_SCOPES) + ", separated by spaces.",
+)
+
+
+class PersonalTokenCreateSchema(ma.Schema):
+    name = ma.fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=100), NO_NUL],
+        metadata={"description": "What the token is for, to recognise it in the listing."},
+    )
+    scope = ma.fields.String(
+        required=True,
+        validate=[validate.Length(max=255), TOKEN_SCOPE],
+        metadata={"description": "Space-separated scopes, within what your role allows."},
+    )
+    expires_in_days = ma.fields.Integer(
+        strict=True,
+        load_default=DEFAULT_DAYS,
+        validate=validate.Range(min=1),
+        metadata={"description": f"Default {DEFAULT_DAYS}; at most PAT_MAX_DAYS (366 unless set)."},
+    )
+
+    @ma.validates("expires_in_days")
+    def within_maximum(self, days: int, **_: Any) -> None:
+        maximum = current_app.config["PAT_MAX_DAYS"]
+        if days > maximum:
+            raise ma.ValidationError(f"Must be at most {maximum}.")
+
+
+class PersonalTokenSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    scope = ma.fields.String(required=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+    last_used_at = ma.fields.AwareDateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "To the minute; null until first used."},
+    )
+    expires_at = ma.fields.AwareDateTime(required=True)
+
+
+class NewPersonalTokenSchema(PersonalTokenSchema):
+    class Meta:
+        exclude = ("last_used_at",)
+
+    token = ma.fields.String(
+        required=True,
+        metadata={"description": "The token: shown only in this response, never again."},
+    )

@@ -20,6 +20,7 @@ from myapi.clock import from_epoch, utcnow
 from myapi.extensions import db
 from myapi.logs import audit
 from myapi.models import AuthSession, User
+from myapi.security.personal_tokens import revoke_owned_token
 from myapi.security.revocation import revocation_store, revoke_sessions, revoke_token
 from myapi.security.tokens import TokenPair, encode_pair, next_pair_columns
 
@@ -97,7 +98,13 @@ def _within_grace(session: AuthSession | None, presented: str) -> bool:
 
 
 def end_session(claims: dict[str, Any]) -> None:
-    """Logout: the presented access token and its whole session, refresh token included."""
+    """Logout: the presented access token and its whole session, refresh token included.
+
+    A personal access token has no session: logging out with one revokes that token.
+    """
+    if "pat_id" in claims:
+        revoke_owned_token(claims["pat_id"], int(claims["sub"]), reason="logout")
+        return
     revoke_sessions(AuthSession.id == claims["sid"])
     revoke_token(claims["jti"], from_epoch(claims["exp"]))
     db.session.commit()

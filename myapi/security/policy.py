@@ -15,6 +15,7 @@ from flask import Flask, Response, g, request
 from myapi.errors import problem
 from myapi.extensions import jwt
 from myapi.logs import audit
+from myapi.security.personal_tokens import personal_token_status
 from myapi.security.revocation import token_status
 from myapi.security.scopes import InsufficientScope, format_scope
 from myapi.security.tokens import claims_are_well_formed
@@ -72,8 +73,14 @@ def insufficient_scope(error: InsufficientScope) -> Response:
 
 
 def is_revoked(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
-    """The blocklist loader: one storage round trip, whose answer the request keeps."""
-    g.token_status = token_status(claims)
+    """The blocklist loader: one storage round trip, whose answer the request keeps.
+
+    A personal access token's state is its own row, read with the token itself.
+    """
+    if "pat_id" in claims:
+        g.token_status = personal_token_status(claims)
+    else:
+        g.token_status = token_status(claims)
     return g.token_status.revoked
 
 

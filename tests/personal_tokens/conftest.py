@@ -1,0 +1,106 @@
+"""Fixtures for the personal access token tests: making tokens, a movable clock, the logs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from myapi.clock import utcnow
+from myapi.extensions import db
+from myapi.models import PersonalAccessToken
+from myapi.security import personal_tokens
+from tests.conftest import assert_problem
+
+INVALID_TOKEN = "urn:myapi:problem:invalid-token"
+FRESH_LOGIN_REQUIRED = "urn:myapi:problem:fresh-login-required"
+INSUFFICIENT_SCOPE = "urn:myapi:problem:insufficient-scope"
+
+
+def assert_invalid_token(response: Any) -> None:
+    """A 401 invalid-token problem with exactly the standard RFC 6750 challenge."""
+    body = assert_problem(response, 401)
+    assert body["type"] == INVALID_TOKEN
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="myapi", error="invalid_token"'
+
+
+def create_token(client: FlaskClient, headers: dict[str, str], **body: Any) -> Any:
+    """POST /auth/tokens with a name and scope unless the test gives its own."""
+    return client.post(
+        "/auth/tokens",
+        headers=headers,
+        json={"name": "backup script", "scope": "notes:read"} | body,
+    )
+
+
+@pytest.fixture
+def make_pat(client: FlaskClient) -> Callable[..., dict[str, Any]]:
+    """Create a PAT over HTTP with the given (fresh) login headers; returns the 201 body."""
+
+    def make(headers: dict[str, str], **body: Any) -> dict[str, Any]:
+        response = create_token(client, headers, **body)
+        assert response.status_code == 201, response.get_data(as_text=True)
+        return response.json
+
+    return make
+
+
+@pytest.fixture
+def alice_pat(make_pat: Callable[..., dict[str, Any]], alice_headers: dict[str, str]) -> str:
+    """A PAT of alice's with both note scopes."""
+    return make_pat(alice_headers, scope="notes:read notes:write")["token"]
+
+
+def token_row(token_id: int) -> PersonalAccessToken | None:
+    db.session.expire_all()
+    return db.session.get(PersonalAccessToken, token_id)
+
+
+class Clock:
+    """The personal-token module's clock, which tests move forward."""
+
+    def __init__(self) -> None:
+        self.now: datetime = utcnow()
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Freeze the time personal tokens are judged by; the rest of the service keeps real time."""
+    frozen = Clock()
+    monkeypatch.setattr(personal_tokens, "utcnow", lambda: frozen.now)
+    return frozen
+
+
+class LogLines(logging.Handler):
+    """Every line the app logs, formatted exactly as it reaches stderr."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.getLogger("myapi").handlers[0].formatter)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def events(self, name: str) -> list[str]:
+        return [line for line in self.lines if f'"event": "{name}"' in line]
+
+
+@pytest.fixture
+def logs(app: Flask) -> Iterator[LogLines]:
+    lines = LogLines()
+    logger = logging.getLogger("myapi")
+    logger.addHandler(lines)
+    yield lines
+    logger.removeHandler(lines)

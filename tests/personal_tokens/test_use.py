@@ -1,0 +1,235 @@
+"""A PAT as `Authorization: Bearer`: accepted like an access token, judged on every request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from myapi.accounts import set_active, set_role
+from myapi.extensions import db
+from myapi.models import User
+from myapi.security.personal_tokens import PAT_PREFIX
+from tests.conftest import assert_problem, bearer, refresh
+from tests.personal_tokens.conftest import (
+    INSUFFICIENT_SCOPE,
+    Clock,
+    LogLines,
+    assert_invalid_token,
+    token_row,
+)
+
+
+def test_a_token_authenticates_its_owner(client: FlaskClient, alice: User, alice_pat: str) -> None:
+    response = client.get("/auth/me", headers=bearer(alice_pat))
+
+    assert response.status_code == 200
+    assert response.json["username"] == "alice"
+
+
+def test_a_token_reads_and_writes_notes_within_its_scope(
+    client: FlaskClient, alice_pat: str
+) -> None:
+    created = client.post("/api/v1/notes", headers=bearer(alice_pat), json={"title": "from cron"})
+    listed = client.get("/api/v1/notes", headers=bearer(alice_pat))
+
+    assert created.status_code == 201
+    assert [note["title"] for note in listed.json["items"]] == ["from cron"]
+
+
+def test_a_read_only_token_cannot_write(
+    client: FlaskClient, alice_headers: dict[str, str], make_pat: Callable[..., dict[str, Any]]
+) -> None:
+    token = make_pat(alice_headers, scope="notes:read")["token"]
+
+    response = client.post("/api/v1/notes", headers=bearer(token), json={"title": "no"})
+
+    assert assert_problem(response, 403)["type"] == INSUFFICIENT_SCOPE
+
+
+def test_token_info_names_the_token_and_says_it_is_not_fresh(
+    client: FlaskClient, alice: User, alice_headers: dict[str, str], make_pat: Callable[..., Any]
+) -> None:
+    created = make_pat(alice_headers, scope="notes:read")
+
+    info = client.get("/auth/token-info", headers=bearer(created["token"])).json
+
+    assert info["sub"] == str(alice.id)
+    assert info["sid"] == f"pat-{created['id']}"
+    assert info["scope"] == "notes:read"
+    assert info["fresh"] is False
+
+
+def test_the_listing_shows_when_a_token_was_last_used(
+    client: FlaskClient, alice_headers: dict[str, str], make_pat: Callable[..., Any]
+) -> None:
+    created = make_pat(alice_headers)
+    before = client.get("/auth/tokens", headers=alice_headers).json
+
+    client.get("/auth/me", headers=bearer(created["token"]))
+    after = client.get("/auth/tokens", headers=alice_headers).json
+
+    assert before[0]["last_used_at"] is None
+    assert after[0]["id"] == created["id"]
+    assert after[0]["last_used_at"] is not None
+    assert set(after[0]) == {"id", "name", "scope", "created_at", "last_used_at", "expires_at"}
+
+
+@pytest.fixture
+def statements(app: Flask) -> Iterator[list[str]]:
+    """The verb of every SQL statement the app sends while the test runs."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement.lstrip().split(None, 1)[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_a_request_with_a_token_costs_one_query(
+    client: FlaskClient, alice_pat: str, statements: list[str]
+) -> None:
+    client.get("/auth/me", headers=bearer(alice_pat))  # the first use is recorded
+    statements.clear()
+
+    for _ in range(3):
+        assert client.get("/auth/me", headers=bearer(alice_pat)).status_code == 200
+
+    assert statements == ["SELECT"] * 3
+
+
+def test_the_last_use_is_written_at_most_once_a_minute(
+    client: FlaskClient, alice_pat: str, clock: Clock, statements: list[str]
+) -> None:
+    for _ in range(3):
+        assert client.get("/auth/me", headers=bearer(alice_pat)).status_code == 200
+    within_the_minute = statements.count("UPDATE")
+    clock.advance(seconds=61)
+    client.get("/auth/me", headers=bearer(alice_pat))
+
+    assert within_the_minute == 1
+    assert statements.count("UPDATE") == 2
+
+
+def test_a_token_cannot_refresh(client: FlaskClient, alice_pat: str) -> None:
+    assert_invalid_token(refresh(client, alice_pat))
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        PAT_PREFIX + "A" * 43,
+        PAT_PREFIX,
+        PAT_PREFIX + "short",
+        PAT_PREFIX + "!" * 43,
+        PAT_PREFIX + "A" * 44,
+        "myapi_pat" + "A" * 44,
+    ],
+    ids=["unknown", "prefix-only", "short", "bad-characters", "long", "no-underscore"],
+)
+def test_unknown_or_garbled_tokens_are_invalid(
+    client: FlaskClient, alice_pat: str, token: str
+) -> None:
+    assert_invalid_token(client.get("/auth/me", headers=bearer(token)))
+
+
+def test_a_token_with_one_character_changed_is_invalid(client: FlaskClient, alice_pat: str) -> None:
+    last = alice_pat[-1]
+    garbled = alice_pat[:-1] + ("B" if last != "B" else "C")
+
+    assert_invalid_token(client.get("/auth/me", headers=bearer(garbled)))
+
+
+def test_a_demoted_admin_s_token_loses_admin_scopes_at_once(
+    client: FlaskClient, admin: User, admin_headers: dict[str, str], make_pat: Callable[..., Any]
+) -> None:
+    token = make_pat(admin_headers, scope="notes:read users:read")["token"]
+    assert client.get("/api/v1/admin/users", headers=bearer(token)).status_code == 200
+
+    set_role(admin, "user")
+
+    assert assert_problem(client.get("/api/v1/admin/users", headers=bearer(token)), 403)
+    assert client.get("/api/v1/notes", headers=bearer(token)).status_code == 200
+
+
+def test_a_disabled_owner_s_token_is_refused_at_once(
+    client: FlaskClient, alice: User, alice_pat: str, logs: LogLines
+) -> None:
+    set_active(alice, False)
+
+    assert_invalid_token(client.get("/auth/me", headers=bearer(alice_pat)))
+    assert '"reason": "revoked"' in logs.events("personal_token_refused")[0]
+
+
+def test_a_disabled_owner_s_token_stays_dead_when_enabled_again(
+    client: FlaskClient, alice: User, alice_pat: str
+) -> None:
+    set_active(alice, False)
+    set_active(alice, True)
+
+    assert_invalid_token(client.get("/auth/me", headers=bearer(alice_pat)))
+
+
+def test_a_token_works_until_it_expires(
+    client: FlaskClient, alice_headers: dict[str, str], make_pat: Callable[..., Any], clock: Clock
+) -> None:
+    token = make_pat(alice_headers, expires_in_days=1)["token"]
+    clock.advance(hours=23, minutes=59)
+    assert client.get("/auth/me", headers=bearer(token)).status_code == 200
+
+    clock.advance(minutes=1)
+
+    assert_invalid_token(client.get("/auth/me", headers=bearer(token)))
+
+
+def test_an_expired_token_leaves_the_listing(
+    client: FlaskClient, alice_headers: dict[str, str], make_pat: Callable[..., Any], clock: Clock
+) -> None:
+    make_pat(alice_headers, expires_in_days=1)
+    clock.advance(days=1)
+
+    assert client.get("/auth/tokens", headers=alice_headers).json == []
+
+
+def test_a_refused_use_is_audited_without_the_token(
+    client: FlaskClient,
+    alice_headers: dict[str, str],
+    make_pat: Callable[..., Any],
+    clock: Clock,
+    logs: LogLines,
+) -> None:
+    created = make_pat(alice_headers, expires_in_days=1)
+    clock.advance(days=2)
+
+    client.get("/auth/me", headers=bearer(created["token"]))
+
+    [refused] = logs.events("personal_token_refused")
+    assert '"reason": "expired"' in refused
+    assert f'"token_id": {created["id"]}' in refused
+    assert created["token"][len(PAT_PREFIX) :] not in logs.text()
+
+
+def test_the_stored_row_records_the_use(
+    client: FlaskClient, alice_headers: dict[str, str], make_pat: Callable[..., Any], clock: Clock
+) -> None:
+    created = make_pat(alice_headers)
+
+    client.get("/auth/me", headers=bearer(created["token"]))
+
+    assert token_row(created["id"]).last_used_at == clock.now
+
+
+def test_an_inactive_owner_s_unrevoked_token_is_refused(
+    client: FlaskClient, alice: User, alice_pat: str, logs: LogLines
+) -> None:
+    alice.is_active = False  # as if disabled by a path that revokes nothing
+    db.session.commit()
+
+    assert_invalid_token(client.get("/auth/me", headers=bearer(alice_pat)))
+    assert '"reason": "owner_disabled"' in logs.events("personal_token_refused")[0]
