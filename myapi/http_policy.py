@@ -10,6 +10,8 @@ from flask.json.provider import DefaultJSONProvider
 from myapi.errors import problem
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FORM_MIMETYPE = "application/x-www-form-urlencoded"
+OAUTH_FORM_ENDPOINTS = frozenset({"/oauth/token", "/oauth/revoke", "/oauth/introspect"})
 
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -45,14 +47,26 @@ def require_https() -> Response | None:
 
 
 def require_json_body() -> Response | None:
-    """A request with a body must say it is JSON (415 otherwise); this also stops form-post CSRF."""
+    """A request with a body must say it is JSON (415 otherwise); this also stops form-post CSRF.
+
+    The OAuth endpoints take form bodies instead, as RFC 6749 (and 7009, 7662) define them.
+    A cross-site form cannot use them on a victim's behalf: they act only for the caller
+    that authenticates in the request itself (an Authorization header, which a form cannot
+    set, or a client secret in the body, which the attacker would need to know).
+    """
     if request.method not in _BODY_METHODS:
         return None
     has_body = (
         bool(request.content_length)
         or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
     )
-    if has_body and not request.is_json:
+    if not has_body:
+        return None
+    if request.path in OAUTH_FORM_ENDPOINTS:
+        if request.mimetype != FORM_MIMETYPE:
+            return problem(415, f"Send the request body as {FORM_MIMETYPE}.")
+        return None
+    if not request.is_json:
         return problem(415, "Send the request body as application/json.")
     return None
 

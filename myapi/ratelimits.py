@@ -1,4 +1,4 @@
-"""Who a rate limit counts (the client address, or the account a login names), and how.
+"""Who a rate limit counts (the address, the account a login names, the OAuth client), and how.
 
 Counting goes through Flask-Limiter; with Redis storage each limit costs one round trip
 per request (`OneTripFixedWindow`).
@@ -6,8 +6,12 @@ per request (`OneTripFixedWindow`).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 import time
 from typing import Any
+from urllib.parse import unquote
 
 from flask import has_request_context, request
 from limits import RateLimitItem
@@ -35,6 +39,31 @@ def login_account_key() -> str:
         return "address:" + client_ip()
     user = find_user(identifier[:254])
     return f"user:{user.id}" if user else "account:" + identifier.strip().lower()[:254]
+
+
+_CLIENT_ID = re.compile(r"client_[0-9a-f]{24}")
+
+
+def claimed_client_id() -> str | None:
+    """The OAuth client id a request names (HTTP Basic user, else the form's `client_id`),
+    if it has the shape of one; nothing is looked up and no secret is read."""
+    claimed: str | None = None
+    scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        claimed = unquote(decoded.partition(":")[0])
+    elif request.mimetype == "application/x-www-form-urlencoded":
+        claimed = request.form.get("client_id")
+    return claimed if claimed and _CLIENT_ID.fullmatch(claimed) else None
+
+
+def oauth_client_key() -> str:
+    """Count token requests per OAuth client, else (no client named) per address."""
+    client_id = claimed_client_id()
+    return "client:" + client_id if client_id else "address:" + client_ip()
 
 
 # One script does what the fixed-window strategy does in three commands (INCRBY with

@@ -139,7 +139,7 @@ def me() -> Any:
 
 
 @blp.route("/token-info", methods=["GET"])
-@require_scope()
+@require_scope(clients=True)
 @blp.response(200, TokenInfoSchema)
 def token_info() -> Any:
     """The verified claims of the presented access token."""

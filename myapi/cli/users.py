@@ -159,14 +159,17 @@ def delete_command(username: str, yes: bool) -> None:
 @users.command("revoke-sessions")
 @click.argument("username")
 def revoke_sessions_command(username: str) -> None:
-    """Revoke every session (and so every token) of the account."""
+    """Revoke every session and personal access token (and so every token) of the account."""
     user = _user(username)
     revoked = revoke_all_sessions(user, event="sessions_revoked_by_admin")
-    click.echo(f"{revoked} session(s) of {user.username} revoked")
+    click.echo(f"{revoked} session(s) and every personal access token of {user.username} revoked")
 
 
 @tokens.command("prune")
 def prune_command() -> None:
-    """Delete revocation rows for tokens that have expired anyway."""
-    sessions, denied = prune_expired()
-    click.echo(f"pruned {sessions} expired session(s) and {denied} expired revoked token(s)")
+    """Delete revocation rows for tokens that have expired anyway, and dead personal tokens."""
+    sessions, denied, personal = prune_expired()
+    click.echo(
+        f"pruned {sessions} expired session(s), {denied} expired revoked token(s)"
+        f" and {personal} expired or revoked personal access token(s)"
+    )

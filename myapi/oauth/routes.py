@@ -1,5 +1,148 @@
-"""OAuth 2 endpoints: token (client credentials), revocation, introspection, metadata."""
+"""OAuth 2 endpoints: token (client credentials), revocation, introspection, metadata.
+
+The protocol work happens in `server.authorization_server` (Authlib); these views only
+route to it and document it. Their answers are RFC 6749 JSON, with `Cache-Control:
+no-store` and `Pragma: no-cache` (http_policy adds them to every answer as well).
+"""
 
 from __future__ import annotations
 
-from myapi.oauth import blp  # noqa: F401
+from typing import Any
+
+from authlib.oauth2 import OAuth2Error
+from flask import Response, current_app, url_for
+
+from myapi.extensions import api, limiter
+from myapi.oauth import blp
+from myapi.oauth.schemas import (
+    FORM,
+    IntrospectionSchema,
+    MetadataSchema,
+    OAuthErrorSchema,
+    TokenParameterSchema,
+    TokenRequestSchema,
+    TokenResponseSchema,
+)
+from myapi.oauth.server import CLIENT_AUTH_METHODS, GRANT_TYPES, authorization_server
+from myapi.openapi import BEARER_SCHEME
+from myapi.ratelimits import oauth_client_key
+from myapi.security.scopes import CLIENT_SCOPES
+
+CLIENT_SCHEME = "clientBasic"
+_URL_ISSUER = ("https://", "http://")
+
+
+@blp.record_once
+def _document_client_authentication(_state: Any) -> None:
+    api.spec.components.security_scheme(
+        CLIENT_SCHEME,
+        {
+            "type": "http",
+            "scheme": "basic",
+            "description": "client_secret_basic: the client id and secret. The token, "
+            "revocation and introspection endpoints also take them as form fields "
+            "(client_secret_post).",
+        },
+    )
+
+
+@blp.errorhandler(OAuth2Error)
+def oauth_error(error: OAuth2Error) -> Response:
+    """Protocol errors raised before Authlib's own handling (e.g. plain HTTP, no grant type)."""
+    return authorization_server.handle_error_response(None, error)
+
+
+def _form_body(schema: type) -> dict[str, Any]:
+    return {"required": True, "content": {FORM: {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> Any:
+    """Document RFC 6749 error answers for `statuses`."""
+
+    def decorate(view: Any) -> Any:
+        for status in statuses:
+            view = blp.alt_response(
+                status, schema=OAuthErrorSchema, content_type="application/json"
+            )(view)
+        return view
+
+    return decorate
+
+
+@blp.route("/oauth/token", methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["OAUTH_TOKEN_LIMIT_PER_CLIENT"],
+    key_func=oauth_client_key,
+    deduct_when=lambda response: response.status_code == 200,
+)
+@blp.doc(requestBody=_form_body(TokenRequestSchema), security=[{CLIENT_SCHEME: []}])
+@blp.response(200, TokenResponseSchema)
+@_errors(400, 401)
+def token() -> Response:
+    """Client credentials grant (RFC 6749 4.4): a client's own access token, no refresh token.
+
+    Rate limited per client (OAUTH_TOKEN_LIMIT_PER_CLIENT, counting issued tokens) and per
+    address. Errors are RFC 6749 5.2 JSON: 401 `invalid_client` (with a Basic challenge),
+    400 `invalid_request`, `invalid_scope`, `unsupported_grant_type`.
+    """
+    return authorization_server.create_token_response()
+
+
+@blp.route("/oauth/revoke", methods=["POST"])
+@blp.doc(
+    requestBody=_form_body(TokenParameterSchema),
+    security=[{CLIENT_SCHEME: []}, {BEARER_SCHEME: []}],
+)
+@blp.response(200, description="Revoked, or nothing to revoke: the answer is the same.")
+@_errors(400, 401)
+def revoke() -> Response:
+    """Revoke a token (RFC 7009): a client its own tokens, a user (bearer token) theirs.
+
+    A refresh token ends its whole session. An unknown, expired, already revoked or
+    someone else's token gets the same empty 200 and nothing changes.
+    """
+    return authorization_server.create_endpoint_response("revocation")
+
+
+@blp.route("/oauth/introspect", methods=["POST"])
+@blp.doc(requestBody=_form_body(TokenParameterSchema), security=[{CLIENT_SCHEME: []}])
+@blp.response(200, IntrospectionSchema)
+@_errors(400, 401, 403)
+def introspect() -> Response:
+    """Introspect a token (RFC 7662), for clients holding the `introspect` scope.
+
+    An active token gets its claims; any other token gets exactly `{"active": false}`.
+    """
+    return authorization_server.create_endpoint_response("introspection")
+
+
+def _endpoint_url(base: str | None, endpoint: str) -> str:
+    if base is None:
+        return url_for(endpoint, _external=True)
+    return base + url_for(endpoint)
+
+
+@blp.route("/.well-known/oauth-authorization-server", methods=["GET"])
+@blp.response(200, MetadataSchema)
+def metadata() -> Any:
+    """Authorization server metadata (RFC 8414).
+
+    Endpoint URLs start with JWT_ISSUER when it is an http(s) URL (set it to the service's
+    public https URL); otherwise they are built from the URL this request came in on.
+    `response_types_supported` is empty: there is no authorization endpoint.
+    """
+    issuer = current_app.config["JWT_ISSUER"]
+    base = issuer.rstrip("/") if issuer.startswith(_URL_ISSUER) else None
+    return {
+        "issuer": issuer,
+        "token_endpoint": _endpoint_url(base, "oauth.token"),
+        "revocation_endpoint": _endpoint_url(base, "oauth.revoke"),
+        "introspection_endpoint": _endpoint_url(base, "oauth.introspect"),
+        "jwks_uri": _endpoint_url(base, "oauth.jwks"),
+        "grant_types_supported": GRANT_TYPES,
+        "response_types_supported": [],
+        "scopes_supported": list(CLIENT_SCOPES),
+        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+    }

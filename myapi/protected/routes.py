@@ -1,4 +1,9 @@
-"""Notes (each user sees only their own) and user administration (admins only)."""
+"""Notes (each user sees only their own) and user administration (admins only).
+
+OAuth clients act for the service, not for a person: a client's token with `notes:read`
+reads every user's notes, and `users:read`/`users:write` administer accounts. Writing
+notes, which need an owner, is for users only.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import abort
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from myapi.accounts import set_active, set_role
 from myapi.auth.schemas import UserSchema
@@ -21,13 +26,21 @@ from myapi.protected.schemas import (
     UserAdminUpdateSchema,
     UserPageSchema,
 )
-from myapi.security.identity import current_user_id
+from myapi.security.identity import acting_client_id, current_user_id
 from myapi.security.scopes import require_scope
 
 blp = Blueprint("protected", __name__, url_prefix="/api/v1", description="Resources.")
 
 # Path ids beyond a 32-bit integer cannot exist; the converter turns them into a 404.
 ID = "int(min=1, max=2147483647)"
+
+
+def readable_notes() -> Select[tuple[Note]]:
+    """The notes the caller may read: their own, or every user's for an OAuth client."""
+    statement = select(Note)
+    if acting_client_id() is None:
+        statement = statement.where(Note.owner_id == current_user_id())
+    return statement
 
 
 def owned_note(note_id: int) -> Note:
@@ -40,15 +53,21 @@ def owned_note(note_id: int) -> Note:
     return note
 
 
+def readable_note(note_id: int) -> Note:
+    note = db.session.scalar(readable_notes().where(Note.id == note_id))
+    if note is None:
+        abort(404, message="No such note.")
+    return note
+
+
 @blp.route("/notes")
 class Notes(MethodView):
-    @require_scope("notes:read")
+    @require_scope("notes:read", clients=True)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, NotePageSchema)
     def get(self, page: dict[str, int]) -> Any:
-        """List the caller's notes, newest first."""
-        statement = select(Note).where(Note.owner_id == current_user_id()).order_by(Note.id.desc())
-        return paginate(statement, **page)
+        """List the caller's notes (a client: everyone's), newest first."""
+        return paginate(readable_notes().order_by(Note.id.desc()), **page)
 
     @require_scope("notes:write")
     @blp.arguments(NoteSchema)
@@ -63,12 +82,12 @@ class Notes(MethodView):
 
 @blp.route(f"/notes/<{ID}:note_id>")
 class NoteItem(MethodView):
-    @require_scope("notes:read")
+    @require_scope("notes:read", clients=True)
     @blp.response(200, NoteSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, note_id: int) -> Any:
-        """One of the caller's notes."""
-        return owned_note(note_id)
+        """One of the caller's notes (a client: anyone's)."""
+        return readable_note(note_id)
 
     @require_scope("notes:write")
     @blp.arguments(NoteUpdateSchema)
@@ -93,7 +112,7 @@ class NoteItem(MethodView):
 
 @blp.route("/admin/users")
 class AdminUsers(MethodView):
-    @require_scope("users:read")
+    @require_scope("users:read", clients=True)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, UserPageSchema)
     def get(self, page: dict[str, int]) -> Any:
@@ -103,14 +122,14 @@ class AdminUsers(MethodView):
 
 @blp.route(f"/admin/users/<{ID}:user_id>")
 class AdminUser(MethodView):
-    @require_scope("users:read")
+    @require_scope("users:read", clients=True)
     @blp.response(200, UserSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, user_id: int) -> Any:
         """One account."""
         return db.get_or_404(User, user_id, description="No such user.")
 
-    @require_scope("users:write")
+    @require_scope("users:write", clients=True)
     @blp.arguments(UserAdminUpdateSchema)
     @blp.response(200, UserSchema)
     @blp.alt_response(404, response="NOT_FOUND")

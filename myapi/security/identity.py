@@ -1,4 +1,4 @@
-"""Who is calling: the verified token's user id at once, the user row only when a view asks."""
+"""Who is calling: the verified token's user (id at once, row on demand) or OAuth client."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ from myapi.models import User
 def current_user_id() -> int:
     """The caller's id, known from the revocation check: no extra query."""
     return g.token_status.user_id
+
+
+def acting_client_id() -> str | None:
+    """The OAuth client whose token authorised this request; None for a user's token."""
+    return g.token_status.client_id
 
 
 def _load_current_user() -> User:

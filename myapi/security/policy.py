@@ -17,7 +17,7 @@ from myapi.extensions import jwt
 from myapi.logs import audit
 from myapi.security.personal_tokens import personal_token_status
 from myapi.security.revocation import token_status
-from myapi.security.scopes import InsufficientScope, format_scope
+from myapi.security.scopes import InsufficientScope, UserTokenRequired, format_scope
 from myapi.security.tokens import claims_are_well_formed
 
 REALM = "myapi"
@@ -72,6 +72,17 @@ def insufficient_scope(error: InsufficientScope) -> Response:
     )
 
 
+def user_token_required(_error: UserTokenRequired) -> Response:
+    """A client's token where only a person's will do: scope cannot fix it, so no scope named."""
+    audit("client_token_refused")
+    return problem(
+        403,
+        "This operation acts for a user: an OAuth client's token cannot be used here.",
+        slug="user-token-required",
+        headers={"WWW-Authenticate": bearer_challenge("insufficient_scope")},
+    )
+
+
 def is_revoked(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
     """The blocklist loader: one storage round trip, whose answer the request keeps.
 
@@ -121,3 +132,4 @@ def register_token_policy(app: Flask) -> None:
     jwt.needs_fresh_token_loader(fresh_login_required)
     app.before_request(normalize_authorization)
     app.register_error_handler(InsufficientScope, insufficient_scope)
+    app.register_error_handler(UserTokenRequired, user_token_required)

@@ -1,10 +1,10 @@
-"""Scopes: what each role may be granted, and the one decorator that enforces them."""
+"""Scopes: what each role or OAuth client may be granted, and the one decorator enforcing them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, g
 from flask_jwt_extended import get_jwt, get_jwt_header, verify_jwt_in_request
@@ -14,12 +14,20 @@ from werkzeug.exceptions import Forbidden
 from myapi.clock import utcnow
 from myapi.openapi import BEARER_SCHEME, Blueprint
 
+if TYPE_CHECKING:
+    from myapi.security.revocation import TokenStatus
+
 ROLE_SCOPES: dict[str, tuple[str, ...]] = {
     "user": ("notes:read", "notes:write"),
     "admin": ("notes:read", "notes:write", "users:read", "users:write"),
 }
 ROLES = tuple(ROLE_SCOPES)
 ALL_SCOPES = ROLE_SCOPES["admin"]
+# What an OAuth client (a service, not a person) may hold. `notes:write` is for users only:
+# a note needs an owner. `introspect` is for clients only: it lets a resource server ask
+# /oauth/introspect about tokens.
+CLIENT_SCOPES = ("notes:read", "users:read", "users:write", "introspect")
+_SCOPE_ORDER = tuple(dict.fromkeys(ALL_SCOPES + CLIENT_SCOPES))
 
 
 class InsufficientScope(Forbidden):
@@ -30,19 +38,28 @@ class InsufficientScope(Forbidden):
         self.required = tuple(required)
 
 
+class UserTokenRequired(Forbidden):
+    """A client's token at an operation that acts for a person (a note's owner, an account)."""
+
+
 def parse_scope(text: str | None) -> set[str]:
     return set((text or "").split())
 
 
 def format_scope(scopes: Iterable[str]) -> str:
-    """Space-separated, in a stable order, so equal grants print equally."""
+    """Space-separated, in a stable order, so equal grants print equally; unknown ones dropped."""
     wanted = set(scopes)
-    return " ".join(scope for scope in ALL_SCOPES if scope in wanted)
+    return " ".join(scope for scope in _SCOPE_ORDER if scope in wanted)
 
 
-def granted_scopes(claims: dict[str, Any], role: str) -> set[str]:
-    """The token's scopes still allowed by the user's current role: demotion bites at once."""
-    return parse_scope(claims.get("scope")) & set(ROLE_SCOPES.get(role, ()))
+def granted_scopes(claims: dict[str, Any], status: TokenStatus) -> set[str]:
+    """The token's scopes its holder may still use: the user's current role, or the client's
+    current allowance, so a demotion or a scope taken from a client bites at once."""
+    if status.client_id is not None:
+        allowed = set(status.client_scopes)
+    else:
+        allowed = set(ROLE_SCOPES.get(status.role, ()))
+    return parse_scope(claims.get("scope")) & allowed
 
 
 def is_fresh(claims: dict[str, Any]) -> bool:
@@ -51,10 +68,14 @@ def is_fresh(claims: dict[str, Any]) -> bool:
     return claims.get("fresh") is True and utcnow().timestamp() - claims["iat"] <= window
 
 
-def require_scope(*required: str, fresh: bool = False) -> Callable[[Callable], Callable]:
+def require_scope(
+    *required: str, fresh: bool = False, clients: bool = False
+) -> Callable[[Callable], Callable]:
     """Admit only a live access token holding every `required` scope (none: any live token).
 
-    `fresh=True` further demands a recent password login, for account changes.
+    `fresh=True` further demands a recent password login, for account changes. An OAuth
+    client's token passes only where `clients=True` says the operation makes sense for a
+    service acting for itself; elsewhere it is a 403, however broad its scope.
     """
 
     def decorator(view: Callable) -> Callable:
@@ -62,19 +83,22 @@ def require_scope(*required: str, fresh: bool = False) -> Callable[[Callable], C
         def guarded(*args: Any, **kwargs: Any) -> Any:
             verify_jwt_in_request()
             claims = get_jwt()
+            status = g.token_status
+            if status.client_id is not None and not clients:
+                raise UserTokenRequired()
             if fresh and not is_fresh(claims):
                 raise FreshTokenRequired("fresh login required", get_jwt_header(), claims)
-            if not set(required) <= granted_scopes(claims, g.token_status.role):
+            if not set(required) <= granted_scopes(claims, status):
                 raise InsufficientScope(required)
             return view(*args, **kwargs)
 
-        responses = (
-            {"401": "UNAUTHORIZED", "403": "FORBIDDEN"} if required else {"401": "UNAUTHORIZED"}
-        )
+        responses = {"401": "UNAUTHORIZED"}
+        if required or not clients:
+            responses["403"] = "FORBIDDEN"
         return Blueprint.doc(
             security=[{BEARER_SCHEME: []}],
             responses=responses,
-            **{"x-required-scopes": list(required)},
+            **{"x-required-scopes": list(required), "x-admits-client-tokens": clients},
         )(guarded)
 
     return decorator

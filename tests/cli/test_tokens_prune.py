@@ -13,7 +13,8 @@ from sqlalchemy import update
 
 from myapi.clock import utcnow
 from myapi.extensions import db
-from myapi.models import AuthSession, RevokedToken, User
+from myapi.models import AuthSession, PersonalAccessToken, RevokedToken, User
+from myapi.security.personal_tokens import issue_personal_token
 from tests.conftest import assert_problem, bearer
 
 Cli = Callable[..., Result]
@@ -70,7 +71,7 @@ def test_prune_deletes_expired_rows_and_keeps_live_ones(
     result = cli("tokens", "prune")
 
     assert result.exit_code == 0, result.output
-    assert "pruned 1 expired session(s) and 1 expired revoked token(s)" in result.output
+    assert "pruned 1 expired session(s), 1 expired revoked token(s)" in result.output
     assert remaining_sessions() == {session_id(live), session_id(logged_out)}
     assert remaining_denied_jtis() == {
         "live-denylist-entry",
@@ -100,7 +101,7 @@ def test_prune_with_nothing_expired_deletes_nothing(
     result = cli("tokens", "prune")
 
     assert result.exit_code == 0, result.output
-    assert "pruned 0 expired session(s) and 0 expired revoked token(s)" in result.output
+    assert "pruned 0 expired session(s), 0 expired revoked token(s)" in result.output
     assert remaining_sessions() == {session_id(tokens)}
 
 
@@ -120,3 +121,21 @@ def test_prune_keeps_a_session_whose_refresh_token_is_still_valid(
 
     assert "pruned 0 expired session(s)" in result.output
     assert remaining_sessions() == {session_id(tokens)}
+
+
+def test_prune_deletes_expired_and_revoked_personal_tokens_and_keeps_live_ones(
+    cli: Cli, alice: User
+) -> None:
+    issue_personal_token(alice, "live", "notes:read", 30)
+    expired, _ = issue_personal_token(alice, "expired", "notes:read", 30)
+    revoked, _ = issue_personal_token(alice, "revoked", "notes:read", 30)
+    expired.expires_at = utcnow() - timedelta(minutes=1)
+    revoked.revoked_at = utcnow()
+    db.session.commit()
+
+    result = cli("tokens", "prune")
+
+    assert result.exit_code == 0, result.output
+    assert "and 2 expired or revoked personal access token(s)" in result.output
+    db.session.expire_all()
+    assert set(db.session.scalars(db.select(PersonalAccessToken.name))) == {"live"}

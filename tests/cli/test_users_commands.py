@@ -517,7 +517,7 @@ def test_revoke_sessions_kills_every_token_of_the_account_only(
     result = cli("users", "revoke-sessions", "alice")
 
     assert result.exit_code == 0, result.output
-    assert "2 session(s) of alice revoked" in result.output
+    assert "2 session(s) and every personal access token of alice revoked" in result.output
     for tokens in (alice_tokens, second):
         assert not token_works(client, tokens["access_token"])
         assert_problem(refresh(client, tokens["refresh_token"]), 401)

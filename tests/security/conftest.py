@@ -232,6 +232,24 @@ def admin_account(live: Server, server_env: dict[str, str]) -> Account:
     return Account(username, email, ADMIN_PASSWORD, me["id"])
 
 
+@pytest.fixture(scope="session")
+def introspecting_client(live: Server, server_env: dict[str, str]) -> tuple[str, str]:
+    """An OAuth client allowed to introspect, registered with the CLI as an operator would."""
+    created = subprocess.run(
+        [
+            *(str(BIN / "flask"), "--app", "wsgi", "clients", "create", "resource-server"),
+            *("--scope", "introspect"),
+        ],
+        cwd=ROOT,
+        env=os.environ | server_env,
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    printed = dict(line.split(":", 1) for line in created.stdout.splitlines() if ":" in line)
+    return printed["client_id"].strip(), printed["client_secret"].strip()
+
+
 def login(client: Client, username: str, password: str, **extra: Any) -> dict[str, Any]:
     reply = client.post(
         "/auth/login", json_body={"username": username, "password": password, **extra}

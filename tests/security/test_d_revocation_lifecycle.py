@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 import redis
 
 from tests.production.servers import BIN, ROOT
@@ -171,49 +170,72 @@ def test_D8_refresh_token_older_than_the_absolute_maximum(
     assert_invalid_token(client.post("/auth/refresh", token=ancient))
 
 
-REVOKE_MISSING = "no RFC 7009 /auth/revoke endpoint yet (logout covers revocation)"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-@pytest.mark.xfail(strict=True, reason=REVOKE_MISSING)
-def test_D9_revoke_endpoint_answers_200_for_any_token(client: Client) -> None:
-    for token in ("garbage", "eyJhbGciOiJIUzI1NiJ9.e30.x"):
-        reply = client.post(
-            "/auth/revoke",
-            body=f"token={token}",
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
+def revoke(client: Client, token: str, **credentials: Any) -> Any:
+    return client.post("/oauth/revoke", body=f"token={token}", headers=FORM, **credentials)
+
+
+def test_D9_revoke_endpoint_answers_200_for_any_token(
+    client: Client, alice: Account, bob_tokens: dict[str, Any]
+) -> None:
+    spent = login(client, alice.username, alice.password)["access_token"]
+    assert revoke(client, spent, token=spent).status == 200
+    caller = bob_tokens["access_token"]
+    successful = revoke(client, bob_tokens["refresh_token"], token=caller)
+
+    replies = [
+        revoke(client, token, token=caller)
+        for token in ("garbage", "eyJhbGciOiJIUzI1NiJ9.e30.x", spent)
+    ]
+
+    for reply in [successful, *replies]:
         assert reply.status == 200
         assert reply.raw == b""
+        assert reply.header("Content-Type") is None
+        assert reply.header("Cache-Control") == "no-store"
 
 
-@pytest.mark.xfail(strict=True, reason=REVOKE_MISSING)
 def test_D10_revoke_endpoint_refuses_an_unauthenticated_caller(
-    client: Client, alice_tokens: dict[str, Any]
+    client: Client, alice_tokens: dict[str, Any], bob_tokens: dict[str, Any]
 ) -> None:
-    reply = client.post(
-        "/auth/revoke",
-        body=f"token={alice_tokens['access_token']}",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
+    victim = alice_tokens["access_token"]
 
-    assert reply.status in (200, 401)
-    assert reply.status == 200 or '"invalid_client"' in reply.text
-    assert client.get(ME, token=alice_tokens["access_token"]).status == 200
-
-
-@pytest.mark.xfail(
-    strict=True, reason="no RFC 7662 /introspect endpoint: services verify tokens locally"
-)
-def test_D11_introspection_requires_client_auth_and_hides_inactive_tokens(
-    client: Client,
-) -> None:
-    unauthenticated = client.post(
-        "/auth/introspect",
-        body="token=garbage",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
+    unauthenticated = revoke(client, victim)
+    by_someone_else = revoke(client, victim, token=bob_tokens["access_token"])
 
     assert unauthenticated.status == 401
+    assert unauthenticated.json["error"] == "invalid_client"
+    assert by_someone_else.status == 200
+    assert by_someone_else.raw == b""
+    assert client.get(ME, token=victim).status == 200
+
+
+def test_D11_introspection_requires_client_auth_and_hides_inactive_tokens(
+    client: Client, introspecting_client: tuple[str, str], alice: Account
+) -> None:
+    client_id, secret = introspecting_client
+    revoked = login(client, alice.username, alice.password)["access_token"]
+    assert client.post("/auth/logout", token=revoked).status == 204
+    live_token = login(client, alice.username, alice.password)["access_token"]
+
+    def introspect(token: str, **extra: Any) -> Any:
+        body = f"token={token}&client_id={client_id}&client_secret={secret}"
+        return client.post("/oauth/introspect", body=body, headers=FORM, **extra)
+
+    unauthenticated = client.post("/oauth/introspect", body=f"token={live_token}", headers=FORM)
+    inactive = [introspect(token) for token in ("garbage", revoked)]
+    active = introspect(live_token)
+
+    assert unauthenticated.status == 401
+    assert unauthenticated.json["error"] == "invalid_client"
+    for reply in inactive:
+        assert reply.status == 200
+        assert reply.json == {"active": False}
+    assert active.status == 200
+    assert active.json["active"] is True
+    assert active.json["username"] == alice.username
 
 
 def test_D12_token_responses_are_not_cacheable(client: Client, alice: Account) -> None:

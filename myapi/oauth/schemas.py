@@ -1,0 +1,101 @@
+"""Request and response schemas of the OAuth endpoints, for the OpenAPI document.
+
+Authlib reads the form bodies itself (RFC 6749's rules, RFC 6749 errors), so these
+schemas describe the bodies rather than parse them. Unknown parameters are allowed:
+RFC 6749 3.2 says an authorization server MUST ignore parameters it does not know.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from myapi.security.scopes import CLIENT_SCOPES
+
+FORM = "application/x-www-form-urlencoded"
+TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
+
+
+class FormSchema(ma.Schema):
+    class Meta:
+        unknown = ma.INCLUDE
+
+    client_id = ma.fields.String(
+        metadata={"description": "With client_secret_post: the client id (else HTTP Basic)."}
+    )
+    client_secret = ma.fields.String(
+        metadata={"description": "With client_secret_post: the client secret."}
+    )
+
+
+class TokenRequestSchema(FormSchema):
+    grant_type = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(["client_credentials"]),
+        metadata={"description": "Only `client_credentials` is offered."},
+    )
+    scope = ma.fields.String(
+        metadata={
+            "description": "Space-separated, within the client's allowance "
+            f"(of {' '.join(CLIENT_SCOPES)}); default: all of it."
+        }
+    )
+
+
+class TokenResponseSchema(ma.Schema):
+    access_token = ma.fields.String(required=True, metadata={"description": "A signed JWT."})
+    token_type = ma.fields.String(required=True, validate=validate.OneOf(["Bearer"]))
+    expires_in = ma.fields.Integer(required=True, metadata={"description": "Seconds."})
+    scope = ma.fields.String(required=True)
+
+
+class TokenParameterSchema(FormSchema):
+    token = ma.fields.String(required=True, metadata={"description": "The token, in full."})
+    token_type_hint = ma.fields.String(
+        metadata={
+            "description": f"Optional and ignored: {' or '.join(TOKEN_TYPE_HINTS)}; "
+            "every kind of token is recognised by itself."
+        }
+    )
+
+
+class IntrospectionSchema(ma.Schema):
+    """RFC 7662 2.2; an inactive token has `active: false` and nothing else."""
+
+    active = ma.fields.Boolean(required=True)
+    scope = ma.fields.String()
+    client_id = ma.fields.String(metadata={"description": "For a client's token."})
+    username = ma.fields.String(metadata={"description": "For a user's token."})
+    token_type = ma.fields.String(validate=validate.OneOf(TOKEN_TYPE_HINTS))
+    exp = ma.fields.Integer()
+    iat = ma.fields.Integer()
+    nbf = ma.fields.Integer()
+    sub = ma.fields.String()
+    aud = ma.fields.String()
+    iss = ma.fields.String()
+    jti = ma.fields.String()
+
+
+class OAuthErrorSchema(ma.Schema):
+    """RFC 6749 5.2, the error shape OAuth clients parse (not problem+json)."""
+
+    error = ma.fields.String(required=True)
+    error_description = ma.fields.String()
+
+
+class MetadataSchema(ma.Schema):
+    """RFC 8414 authorization server metadata."""
+
+    issuer = ma.fields.String(required=True)
+    token_endpoint = ma.fields.String(required=True)
+    revocation_endpoint = ma.fields.String(required=True)
+    introspection_endpoint = ma.fields.String(required=True)
+    jwks_uri = ma.fields.String(required=True)
+    grant_types_supported = ma.fields.List(ma.fields.String(), required=True)
+    response_types_supported = ma.fields.List(ma.fields.String(), required=True)
+    scopes_supported = ma.fields.List(ma.fields.String(), required=True)
+    token_endpoint_auth_methods_supported = ma.fields.List(ma.fields.String(), required=True)
+    revocation_endpoint_auth_methods_supported = ma.fields.List(ma.fields.String(), required=True)
+    introspection_endpoint_auth_methods_supported = ma.fields.List(
+        ma.fields.String(), required=True
+    )

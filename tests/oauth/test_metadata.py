@@ -1,0 +1,56 @@
+"""GET /.well-known/oauth-authorization-server (RFC 8414)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.oauth.conftest import METADATA
+
+METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+def fetch(client: FlaskClient) -> dict[str, Any]:
+    response = client.get(METADATA)
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    return response.json
+
+
+def test_the_metadata_names_the_endpoints_grants_and_methods(client: FlaskClient) -> None:
+    body = fetch(client)
+
+    assert body["issuer"] == "myapi"
+    assert body["token_endpoint"] == "http://localhost/oauth/token"
+    assert body["revocation_endpoint"] == "http://localhost/oauth/revoke"
+    assert body["introspection_endpoint"] == "http://localhost/oauth/introspect"
+    assert body["jwks_uri"] == "http://localhost/.well-known/jwks.json"
+    assert body["grant_types_supported"] == ["client_credentials"]
+    assert body["response_types_supported"] == []
+    assert body["scopes_supported"] == ["notes:read", "users:read", "users:write", "introspect"]
+    for endpoint in ("token", "revocation", "introspection"):
+        assert body[f"{endpoint}_endpoint_auth_methods_supported"] == METHODS
+
+
+def test_an_https_issuer_is_the_base_of_every_endpoint(app: Flask, client: FlaskClient) -> None:
+    app.config["JWT_ISSUER"] = "https://api.example.com"
+
+    body = fetch(client)
+
+    assert body["issuer"] == "https://api.example.com"
+    assert body["token_endpoint"] == "https://api.example.com/oauth/token"
+    assert body["jwks_uri"] == "https://api.example.com/.well-known/jwks.json"
+
+
+def test_with_an_https_issuer_the_metadata_passes_authlibs_rfc_8414_validation(
+    app: Flask, client: FlaskClient
+) -> None:
+    app.config["JWT_ISSUER"] = "https://api.example.com"
+    # With no authorization endpoint there is no response type to list; Authlib's check
+    # wants a non-empty list, so that one member is checked above instead.
+    body = fetch(client) | {"response_types_supported": ["none-offered"]}
+
+    AuthorizationServerMetadata(body).validate()
