@@ -173,23 +173,26 @@ def test_D8_refresh_token_older_than_the_absolute_maximum(
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-def revoke(client: Client, token: str, **credentials: Any) -> Any:
-    return client.post("/oauth/revoke", body=f"token={token}", headers=FORM, **credentials)
+def revoke(client: Client, target: str, **credentials: Any) -> Any:
+    """RFC 7009: ask to revoke `target`, authenticated by `credentials` (e.g. `token=`)."""
+    return client.post("/oauth/revoke", body=f"token={target}", headers=FORM, **credentials)
 
 
 def test_D9_revoke_endpoint_answers_200_for_any_token(
-    client: Client, alice: Account, bob_tokens: dict[str, Any]
+    client: Client, alice: Account, bob: Account, bob_tokens: dict[str, Any]
 ) -> None:
     spent = login(client, alice.username, alice.password)["access_token"]
     assert revoke(client, spent, token=spent).status == 200
     caller = bob_tokens["access_token"]
-    successful = revoke(client, bob_tokens["refresh_token"], token=caller)
+    other_session = login(client, bob.username, bob.password)["refresh_token"]
+    successful = revoke(client, other_session, token=caller)
 
     replies = [
-        revoke(client, token, token=caller)
-        for token in ("garbage", "eyJhbGciOiJIUzI1NiJ9.e30.x", spent)
+        revoke(client, target, token=caller)
+        for target in ("garbage", "eyJhbGciOiJIUzI1NiJ9.e30.x", spent, other_session)
     ]
 
+    assert_invalid_token(client.post("/auth/refresh", token=other_session))
     for reply in [successful, *replies]:
         assert reply.status == 200
         assert reply.raw == b""
