@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import http.server
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +23,7 @@ from flask.testing import FlaskClient
 
 from tests.auth.observe import assert_invalid_token, claims, me
 from tests.keys.observe import key_in, private_key_of, signed_by
+from tests.loopback import recording_jwks_server
 
 
 def b64url(data: bytes) -> str:
@@ -138,32 +138,11 @@ def test_a_kid_that_is_not_a_string_is_refused(
     assert_invalid_token(me(client, token))
 
 
-class _RecordingHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.server.hits.append(self.path)  # type: ignore[attr-defined]
-        body = json.dumps(self.server.jwks).encode()  # type: ignore[attr-defined]
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def jwks_listener(attacker_key: ec.EllipticCurvePrivateKey) -> Iterator[http.server.HTTPServer]:
     """A loopback server offering the attacker's JWKS, recording every request it gets."""
-    server = http.server.HTTPServer(("127.0.0.1", 0), _RecordingHandler)
-    server.hits = []  # type: ignore[attr-defined]
-    server.jwks = {"keys": [attacker_jwk(attacker_key)]}  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with recording_jwks_server({"keys": [attacker_jwk(attacker_key)]}) as server:
+        yield server
 
 
 @pytest.mark.parametrize("parameter", ["jku", "x5u"])

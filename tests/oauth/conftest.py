@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import json
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,31 +111,3 @@ def assert_oauth_error(response: Any, status: int, error: str) -> dict[str, Any]
     if status == 401 and error == "invalid_client":
         assert response.headers["WWW-Authenticate"] == 'Basic realm="myapi"'
     return response.json
-
-
-class LogLines(logging.Handler):
-    """Every line the app logs, formatted exactly as it writes them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFormatter(logging.getLogger("myapi").handlers[0].formatter)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        entries = (json.loads(line) for line in self.lines)
-        return [entry for entry in entries if entry.get("event") == name]
-
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-
-@pytest.fixture
-def logs(app: Flask) -> Iterator[LogLines]:
-    handler = LogLines()
-    logger = logging.getLogger("myapi")
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)

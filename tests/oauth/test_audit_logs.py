@@ -9,13 +9,12 @@ import jwt
 from flask.testing import FlaskClient
 
 from myapi.clients import create_client, rotate_secret
-from tests.conftest import bearer
+from tests.conftest import LogLines, bearer
 from tests.oauth.conftest import (
     INTROSPECT,
     REVOKE,
     TOKEN,
     Credentials,
-    LogLines,
     basic,
     stored_client,
 )

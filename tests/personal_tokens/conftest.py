@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -77,30 +76,3 @@ def clock(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Clock:
     frozen = Clock()
     monkeypatch.setattr(personal_tokens, "utcnow", lambda: frozen.now)
     return frozen
-
-
-class LogLines(logging.Handler):
-    """Every line the app logs, formatted exactly as it reaches stderr."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFormatter(logging.getLogger("myapi").handlers[0].formatter)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-    def events(self, name: str) -> list[str]:
-        return [line for line in self.lines if f'"event": "{name}"' in line]
-
-
-@pytest.fixture
-def logs(app: Flask) -> Iterator[LogLines]:
-    lines = LogLines()
-    logger = logging.getLogger("myapi")
-    logger.addHandler(lines)
-    yield lines
-    logger.removeHandler(lines)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -16,51 +13,10 @@ from myapi import create_app
 from myapi.accounts import create_user
 from myapi.extensions import db
 from myapi.models import User
-from tests.conftest import PASSWORD, bearer
+from tests.conftest import PASSWORD, LogLines, bearer, capture_logs
 
 REQUEST_FIELDS = {"request_id", "method", "path", "status", "duration_ms", "user_id", "ip"}
 NEW_PASSWORD = "a brand new passphrase 42"
-
-
-class Lines(logging.Handler):
-    """Collects exactly what the app writes to stderr, formatted by the app's own formatter."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        installed = logging.getLogger("myapi").handlers
-        assert installed, "configure_logging installs a handler on the myapi logger"
-        self.setFormatter(installed[0].formatter)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-    @property
-    def entries(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.lines]
-
-    def requests(self) -> list[dict[str, Any]]:
-        return [e for e in self.entries if e["logger"] == "myapi.request"]
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        return [e for e in self.entries if e.get("event") == name]
-
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-
-def capture() -> Lines:
-    handler = Lines()
-    logging.getLogger("myapi").addHandler(handler)
-    return handler
-
-
-@pytest.fixture
-def logs(app: Flask) -> Iterator[Lines]:
-    """The log lines written after this point (request this fixture first)."""
-    handler = capture()
-    yield handler
-    logging.getLogger("myapi").removeHandler(handler)
 
 
 def only(entries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -71,7 +27,7 @@ def only(entries: list[dict[str, Any]]) -> dict[str, Any]:
 # --- The request line ---
 
 
-def test_each_request_writes_exactly_one_json_line(logs: Lines, client: FlaskClient) -> None:
+def test_each_request_writes_exactly_one_json_line(logs: LogLines, client: FlaskClient) -> None:
     responses = [
         client.get("/healthz"),
         client.get("/auth/me"),
@@ -98,7 +54,7 @@ def test_each_request_writes_exactly_one_json_line(logs: Lines, client: FlaskCli
 
 
 def test_the_request_line_names_the_authenticated_user(
-    alice: User, alice_headers: dict[str, str], logs: Lines, client: FlaskClient
+    alice: User, alice_headers: dict[str, str], logs: LogLines, client: FlaskClient
 ) -> None:
     anonymous = client.get("/healthz")
     authenticated = client.get("/auth/me", headers=alice_headers)
@@ -116,7 +72,7 @@ def test_an_anonymous_request_after_an_authenticated_one_is_not_attributed_to_an
         create_user("alice", "alice@example.com", PASSWORD)
     client = app.test_client()
     token = client.post("/auth/login", json={"username": "alice", "password": PASSWORD}).json
-    handler = capture()
+    handler = capture_logs()
     try:
         client.get("/auth/me", headers=bearer(token["access_token"]))
         client.get("/healthz")
@@ -128,7 +84,7 @@ def test_an_anonymous_request_after_an_authenticated_one_is_not_attributed_to_an
     assert anonymous["user_id"] is None
 
 
-def test_the_query_string_is_never_logged(logs: Lines, client: FlaskClient) -> None:
+def test_the_query_string_is_never_logged(logs: LogLines, client: FlaskClient) -> None:
     client.get("/healthz?access_token=sEcReT-tOkEn&password=hunter2")
 
     entry = only(logs.requests())
@@ -138,7 +94,7 @@ def test_the_query_string_is_never_logged(logs: Lines, client: FlaskClient) -> N
 
 
 def test_the_callers_request_id_is_logged_on_the_request_and_its_audit_events(
-    alice: User, logs: Lines, client: FlaskClient
+    alice: User, logs: LogLines, client: FlaskClient
 ) -> None:
     client.post(
         "/auth/login",
@@ -154,7 +110,7 @@ def test_the_callers_request_id_is_logged_on_the_request_and_its_audit_events(
 
 
 def test_a_wrong_password_is_audited_as_login_failed(
-    alice: User, logs: Lines, client: FlaskClient
+    alice: User, logs: LogLines, client: FlaskClient
 ) -> None:
     response = client.post("/auth/login", json={"username": "Alice", "password": "wrong password"})
 
@@ -167,7 +123,7 @@ def test_a_wrong_password_is_audited_as_login_failed(
 
 
 def test_an_unknown_user_is_audited_without_what_was_typed_as_the_username(
-    logs: Lines, client: FlaskClient
+    logs: LogLines, client: FlaskClient
 ) -> None:
     # People type their password into the username field; it must not reach the log.
     client.post("/auth/login", json={"username": "MySecretPass99", "password": "whatever it is"})
@@ -178,7 +134,7 @@ def test_an_unknown_user_is_audited_without_what_was_typed_as_the_username(
 
 
 def test_a_login_is_audited_as_login_succeeded(
-    alice: User, logs: Lines, client: FlaskClient
+    alice: User, logs: LogLines, client: FlaskClient
 ) -> None:
     response = client.post("/auth/login", json={"username": "alice", "password": PASSWORD})
 
@@ -189,7 +145,7 @@ def test_a_login_is_audited_as_login_succeeded(
 
 
 def test_a_refresh_is_audited_as_token_refreshed(
-    alice: User, alice_tokens: dict[str, Any], logs: Lines, client: FlaskClient
+    alice: User, alice_tokens: dict[str, Any], logs: LogLines, client: FlaskClient
 ) -> None:
     response = client.post("/auth/refresh", headers=bearer(alice_tokens["refresh_token"]))
 
@@ -200,7 +156,7 @@ def test_a_refresh_is_audited_as_token_refreshed(
 
 
 def test_reusing_a_rotated_refresh_token_is_audited_as_refresh_reuse_detected(
-    alice: User, alice_tokens: dict[str, Any], logs: Lines, client: FlaskClient
+    alice: User, alice_tokens: dict[str, Any], logs: LogLines, client: FlaskClient
 ) -> None:
     first = alice_tokens["refresh_token"]
     second = client.post("/auth/refresh", headers=bearer(first)).json["refresh_token"]
@@ -215,7 +171,7 @@ def test_reusing_a_rotated_refresh_token_is_audited_as_refresh_reuse_detected(
 
 
 def test_a_logout_is_audited(
-    alice: User, alice_headers: dict[str, str], logs: Lines, client: FlaskClient
+    alice: User, alice_headers: dict[str, str], logs: LogLines, client: FlaskClient
 ) -> None:
     response = client.post("/auth/logout", headers=alice_headers)
 
@@ -226,7 +182,7 @@ def test_a_logout_is_audited(
 
 
 def test_a_password_change_is_audited(
-    alice: User, alice_headers: dict[str, str], logs: Lines, client: FlaskClient
+    alice: User, alice_headers: dict[str, str], logs: LogLines, client: FlaskClient
 ) -> None:
     response = client.put(
         "/auth/password",
@@ -242,7 +198,7 @@ def test_a_password_change_is_audited(
 
 
 def test_a_role_change_is_audited(
-    alice: User, admin_headers: dict[str, str], logs: Lines, client: FlaskClient
+    alice: User, admin_headers: dict[str, str], logs: LogLines, client: FlaskClient
 ) -> None:
     response = client.patch(
         f"/api/v1/admin/users/{alice.id}", headers=admin_headers, json={"role": "admin"}
@@ -255,7 +211,7 @@ def test_a_role_change_is_audited(
 
 
 def test_disabling_a_user_is_audited(
-    alice: User, admin_headers: dict[str, str], logs: Lines, client: FlaskClient
+    alice: User, admin_headers: dict[str, str], logs: LogLines, client: FlaskClient
 ) -> None:
     response = client.patch(
         f"/api/v1/admin/users/{alice.id}", headers=admin_headers, json={"is_active": False}
@@ -266,7 +222,7 @@ def test_disabling_a_user_is_audited(
     assert event["user_id"] == alice.id
 
 
-def test_an_audit_event_outside_a_request_is_still_logged(app: Flask, logs: Lines) -> None:
+def test_an_audit_event_outside_a_request_is_still_logged(app: Flask, logs: LogLines) -> None:
     # The CLI changes accounts through the same service functions, with no request around.
     user = create_user("dave", "dave@example.com", PASSWORD)
 
@@ -279,7 +235,7 @@ def test_an_audit_event_outside_a_request_is_still_logged(app: Flask, logs: Line
 
 
 def test_no_log_line_holds_a_token_a_password_or_a_hash(
-    app: Flask, logs: Lines, client: FlaskClient, admin_headers: dict[str, str]
+    app: Flask, logs: LogLines, client: FlaskClient, admin_headers: dict[str, str]
 ) -> None:
     passwords = [PASSWORD, NEW_PASSWORD, "a wrong guess at it", "carol's own passphrase"]
     tokens: list[str] = [admin_headers["Authorization"].removeprefix("Bearer ")]

@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from importlib.resources import files
 from typing import Any
@@ -20,6 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from tests.loopback import recording_jwks_server
 from tests.policy.helpers import b64url, b64url_json, hs256_raw, unb64url, unsigned, with_payload
 from tests.security.expect import assert_invalid_token, claims_of
 from tests.security.live import Client, Server
@@ -161,32 +161,11 @@ def test_B9_embedded_jwk_signed_by_the_attacker(
     assert_invalid_token(client.get(ME, token=token))
 
 
-class _RecordingHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.server.hits.append(self.path)  # type: ignore[attr-defined]
-        body = json.dumps(self.server.jwks).encode()  # type: ignore[attr-defined]
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def jwks_listener(attacker_rsa: rsa.RSAPrivateKey) -> Iterator[http.server.HTTPServer]:
     """A loopback server offering the attacker's JWKS, recording every request it gets."""
-    server = http.server.HTTPServer(("127.0.0.1", 0), _RecordingHandler)
-    server.hits = []  # type: ignore[attr-defined]
-    server.jwks = {"keys": [public_jwk(attacker_rsa)]}  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with recording_jwks_server({"keys": [public_jwk(attacker_rsa)]}) as server:
+        yield server
 
 
 @pytest.mark.parametrize("parameter", ["jku", "x5u"])
