@@ -17,7 +17,7 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from config import Testing
 from myapi import create_app
@@ -191,3 +191,16 @@ def logs(app: Flask) -> Iterator[LogLines]:
     handler = capture_logs()
     yield handler
     logging.getLogger("myapi").removeHandler(handler)
+
+
+@pytest.fixture
+def statements(app: Flask) -> Iterator[list[str]]:
+    """The verb (SELECT, UPDATE, ...) of every SQL statement the app sends while the test runs."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement.lstrip().split(None, 1)[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", record)

@@ -7,31 +7,16 @@ the optimisations must keep.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import jwt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
-from myapi.extensions import db
 from myapi.security.passwords import hash_password, verify_password
 from tests.conftest import PASSWORD, assert_problem, bearer
-
-
-@pytest.fixture
-def statements(app: Flask) -> Iterator[list[str]]:
-    """Every SQL statement the app sends while the test runs."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement.lstrip().split(None, 1)[0].upper())
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", record)
 
 
 @pytest.mark.parametrize("path", ["/auth/token-info", "/auth/me", "/api/v1/notes"])

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from myapi.accounts import set_active, set_role
 from myapi.extensions import db
@@ -76,19 +74,6 @@ def test_the_listing_shows_when_a_token_was_last_used(
     assert after[0]["id"] == created["id"]
     assert after[0]["last_used_at"] is not None
     assert set(after[0]) == {"id", "name", "scope", "created_at", "last_used_at", "expires_at"}
-
-
-@pytest.fixture
-def statements(app: Flask) -> Iterator[list[str]]:
-    """The verb of every SQL statement the app sends while the test runs."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement.lstrip().split(None, 1)[0].upper())
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_a_request_with_a_token_costs_one_query(
