@@ -53,11 +53,16 @@ GRANT_TYPES = ["client_credentials"]
 BASIC_CHALLENGE = f'Basic realm="{REALM}"'
 # An empty 200 (RFC 7009 2.2): nothing to parse, so no content type.
 _NO_STORE = [header for header in default_json_headers if header[0] != "Content-Type"]
-# For the errors Authlib raises without a fixed description (RFC 6749 5.2 makes it optional).
+# For the errors Authlib raises without a fixed description (RFC 6749 5.2 makes it optional),
+# and for invalid_client, whose description from Authlib lists the methods as a Python list.
 _DESCRIPTIONS = {
     "unsupported_grant_type": "Only the client_credentials grant is offered.",
     "invalid_request": "The request is missing a parameter or is malformed.",
 }
+_CLIENT_AUTHENTICATION_FAILED = (
+    "Client authentication failed: send the client id and secret with HTTP Basic "
+    "or as client_id and client_secret in the form."
+)
 
 
 class RegisteredClient(ClientMixin):
@@ -260,6 +265,7 @@ class ClientCredentialsServer(AuthorizationServer):
         status, body, headers = error()
         body.setdefault("error_description", _DESCRIPTIONS.get(error.error, "Request refused."))
         if error.error == "invalid_client":
+            body["error_description"] = _CLIENT_AUTHENTICATION_FAILED
             status = 401
             headers = [header for header in headers if header[0] != "WWW-Authenticate"]
             headers.append(("WWW-Authenticate", BASIC_CHALLENGE))

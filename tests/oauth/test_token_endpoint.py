@@ -123,6 +123,22 @@ def test_an_unknown_client_is_invalid_client(client: FlaskClient) -> None:
     assert_oauth_error(response, 401, "invalid_client")
 
 
+def test_every_client_authentication_failure_reads_alike(
+    client: FlaskClient, reader: Credentials
+) -> None:
+    data = {"grant_type": "client_credentials"}
+    unknown = client.post(TOKEN, data=data, headers=basic("client_" + "0" * 24, "myapi_cs_x"))
+    wrong = client.post(TOKEN, data=data, headers=basic(reader.client_id, "myapi_cs_x"))
+    missing = client.post(TOKEN, data=data)
+
+    descriptions = {
+        assert_oauth_error(response, 401, "invalid_client")["error_description"]
+        for response in (unknown, wrong, missing)
+    }
+    assert len(descriptions) == 1
+    assert "[" not in descriptions.pop()
+
+
 def test_a_disabled_client_is_invalid_client(
     reader: Credentials, get_token: Callable[..., Any]
 ) -> None:
