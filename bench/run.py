@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.seed import PASSWORD, seed
+from bench.signing import print_signing_costs, signing_costs
 from bench.stack import (
     Load,
     Server,
@@ -115,8 +116,11 @@ def main() -> int:
             finally:
                 if redis_url:
                     flush_redis(redis_url)
+    log("signing and verifying one token, per signing choice (in process)")
+    costs = signing_costs()
     facts["total_seconds"] = round(time.monotonic() - started)
     print_report(rows, facts, database_admin_url, redis_url)
+    print_signing_costs(costs)
     return 0
 
 

@@ -94,7 +94,9 @@ def audit(event: str, **fields: Any) -> None:
 
 
 def _start_request() -> None:
-    g.pop("token_status", None)  # an app context can outlive a request (tests, CLI)
+    # An app context can outlive a request (tests, CLI): nothing of the last one may linger.
+    g.pop("token_status", None)
+    g.pop("personal_token", None)
     g.started = time.perf_counter()
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
@@ -112,5 +114,7 @@ def _log_request(response: Response) -> Response:
         "user_id": status.user_id if status is not None else None,
         "ip": request.remote_addr,
     }
+    if status is not None and status.client_id is not None:
+        fields["client_id"] = status.client_id
     request_log.info("request", extra={"fields": fields})
     return response

@@ -31,6 +31,18 @@ def test_issuing_a_token_is_audited_with_client_scope_and_jti(
     assert event["jti"] == jwt.decode(token, options={"verify_signature": False})["jti"]
 
 
+def test_the_request_line_names_the_calling_client(
+    logs: LogLines, client: FlaskClient, reader: Credentials, client_token: Callable[..., str]
+) -> None:
+    token = client_token(reader, scope="notes:read")
+
+    response = client.get("/api/v1/notes", headers=bearer(token))
+
+    (line,) = [e for e in logs.requests() if e["request_id"] == response.headers["X-Request-ID"]]
+    assert line["client_id"] == reader.client_id
+    assert line["user_id"] is None
+
+
 def test_a_refused_request_is_audited_with_its_error(
     logs: LogLines, client: FlaskClient, reader: Credentials
 ) -> None:
