@@ -4,7 +4,7 @@
 #   make test     run the test suite (extra pytest options: make test PYTEST_ARGS='-k login -x')
 #   make lint     ruff check and ruff format --check
 #   make security the security suite (docs/security.md) against live gunicorn servers, with schemathesis
-#   make bench    load the production stack on loopback with wrk; one table (docs/performance.md)
+#   make bench    load the production stack on loopback with wrk, then time signing per algorithm (docs/performance.md)
 #   make migrate  apply database migrations
 #   make spa      the example browser app on http://127.0.0.1:5173 next to the API (Ctrl-C stops both)
 #   make clean    remove .venv and caches (keeps .env and the database in instance/)
