@@ -13,9 +13,9 @@ from authlib.oauth2 import OAuth2Error
 from flask import Response, current_app, url_for
 
 from myapi.extensions import api, limiter
+from myapi.http_policy import FORM_MIMETYPE
 from myapi.oauth import blp
 from myapi.oauth.schemas import (
-    FORM,
     IntrospectionSchema,
     MetadataSchema,
     OAuthErrorSchema,
@@ -53,7 +53,7 @@ def oauth_error(error: OAuth2Error) -> Response:
 
 
 def _form_body(schema: type) -> dict[str, Any]:
-    return {"required": True, "content": {FORM: {"schema": schema}}}
+    return {"required": True, "content": {FORM_MIMETYPE: {"schema": schema}}}
 
 
 def _errors(*statuses: int) -> Any:

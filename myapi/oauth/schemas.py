@@ -12,7 +12,6 @@ from marshmallow import validate
 
 from myapi.security.scopes import CLIENT_SCOPES
 
-FORM = "application/x-www-form-urlencoded"
 TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
 
 
