@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -144,6 +145,10 @@ class Note(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     owner: Mapped[User] = relationship(back_populates="notes")
+
+
+#: Every client id `clients.create_client` makes; anything else names no client.
+CLIENT_ID_FORMAT = re.compile(r"client_[0-9a-f]{24}")
 
 
 class OAuthClient(Base):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 import time
 from typing import Any
 from urllib.parse import unquote
@@ -18,6 +17,8 @@ from limits import RateLimitItem
 from limits.storage import RedisStorage
 from limits.strategies import FixedWindowRateLimiter
 from limits.util import WindowStats
+
+from myapi.models import CLIENT_ID_FORMAT
 
 
 def client_ip() -> str:
@@ -41,9 +42,6 @@ def login_account_key() -> str:
     return f"user:{user.id}" if user else "account:" + identifier.strip().lower()[:254]
 
 
-_CLIENT_ID = re.compile(r"client_[0-9a-f]{24}")
-
-
 def claimed_client_id() -> str | None:
     """The OAuth client id a request names (HTTP Basic user, else the form's `client_id`),
     if it has the shape of one; nothing is looked up and no secret is read."""
@@ -57,7 +55,7 @@ def claimed_client_id() -> str | None:
         claimed = unquote(decoded.partition(":")[0])
     elif request.mimetype == "application/x-www-form-urlencoded":
         claimed = request.form.get("client_id")
-    return claimed if claimed and _CLIENT_ID.fullmatch(claimed) else None
+    return claimed if claimed and CLIENT_ID_FORMAT.fullmatch(claimed) else None
 
 
 def oauth_client_key() -> str:

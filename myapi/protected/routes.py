@@ -35,26 +35,19 @@ blp = Blueprint("protected", __name__, url_prefix="/api/v1", description="Resour
 ID = "int(min=1, max=2147483647)"
 
 
+def owned_notes() -> Select[tuple[Note]]:
+    """The caller's own notes: what a user may read, and all that anyone may change."""
+    return select(Note).where(Note.owner_id == current_user_id())
+
+
 def readable_notes() -> Select[tuple[Note]]:
     """The notes the caller may read: their own, or every user's for an OAuth client."""
-    statement = select(Note)
-    if acting_client_id() is None:
-        statement = statement.where(Note.owner_id == current_user_id())
-    return statement
+    return select(Note) if acting_client_id() is not None else owned_notes()
 
 
-def owned_note(note_id: int) -> Note:
-    """The caller's note, or 404: another user's note is indistinguishable from none."""
-    note = db.session.scalar(
-        select(Note).where(Note.id == note_id, Note.owner_id == current_user_id())
-    )
-    if note is None:
-        abort(404, message="No such note.")
-    return note
-
-
-def readable_note(note_id: int) -> Note:
-    note = db.session.scalar(readable_notes().where(Note.id == note_id))
+def note_or_404(notes: Select[tuple[Note]], note_id: int) -> Note:
+    """One note of `notes`, or 404: another user's note is indistinguishable from none."""
+    note = db.session.scalar(notes.where(Note.id == note_id))
     if note is None:
         abort(404, message="No such note.")
     return note
@@ -87,7 +80,7 @@ class NoteItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, note_id: int) -> Any:
         """One of the caller's notes (a client: anyone's)."""
-        return readable_note(note_id)
+        return note_or_404(readable_notes(), note_id)
 
     @require_scope("notes:write")
     @blp.arguments(NoteUpdateSchema)
@@ -95,7 +88,7 @@ class NoteItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, data: dict[str, str], note_id: int) -> Any:
         """Change a note's title or body."""
-        note = owned_note(note_id)
+        note = note_or_404(owned_notes(), note_id)
         for field, value in data.items():
             setattr(note, field, value)
         db.session.commit()
@@ -106,7 +99,7 @@ class NoteItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, note_id: int) -> None:
         """Delete a note."""
-        db.session.delete(owned_note(note_id))
+        db.session.delete(note_or_404(owned_notes(), note_id))
         db.session.commit()
 
 

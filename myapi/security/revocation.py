@@ -37,15 +37,21 @@ from sqlalchemy import ColumnElement, delete, exists, or_, select, update
 
 from myapi.clock import epoch_seconds, utcnow
 from myapi.extensions import db
-from myapi.models import AuthSession, OAuthClient, PersonalAccessToken, RevokedToken, User
+from myapi.models import (
+    CLIENT_ID_FORMAT,
+    AuthSession,
+    OAuthClient,
+    PersonalAccessToken,
+    RevokedToken,
+    User,
+)
 
 _USER_ID = re.compile(r"[0-9]{1,18}")
-_CLIENT_ID = re.compile(r"client_[0-9a-f]{24}")
 _PREFIX = "myapi:revocation:"
 _SENTINEL = _PREFIX + "loaded"
 _USER_STATE_SECONDS = 600
-_NO_USER = "-"
-_NO_CLIENT = "-"
+# Cached in place of a user's or client's state when the row does not exist.
+_NO_ROW = "-"
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,7 @@ def _token_ids(claims: dict[str, Any]) -> tuple[int, str, str] | None:
 def _client_token_ids(claims: dict[str, Any]) -> tuple[str, str, str] | None:
     """A client token names its client twice (`sub` and `client_id`); both must agree."""
     client_id, sid, jti = claims.get("client_id"), claims.get("sid"), claims.get("jti")
-    if not (isinstance(client_id, str) and _CLIENT_ID.fullmatch(client_id)):
+    if not (isinstance(client_id, str) and CLIENT_ID_FORMAT.fullmatch(client_id)):
         return None
     if claims.get("sub") != client_id or not (isinstance(sid, str) and isinstance(jti, str)):
         return None
@@ -187,7 +193,7 @@ class RedisRevocationStore:
             loaded, jti_marker, sid_owner, user_state = self.client.mget(keys)
         if user_state is None:
             user_state = self._cache_user_state(user_id)
-        if user_state == _NO_USER:
+        if user_state == _NO_ROW:
             return UNKNOWN
         role, _, active = user_state.partition(":")
         session_live = sid_owner == str(user_id)
@@ -206,7 +212,7 @@ class RedisRevocationStore:
             loaded, jti_marker, client_state = self.client.mget(keys)
         if client_state is None:
             client_state = self._cache_client_state(client_id)
-        if client_state == _NO_CLIENT:
+        if client_state == _NO_ROW:
             return UNKNOWN
         credential_id, active, scope = client_state.split(" ", 2)
         return _client_status(
@@ -266,7 +272,7 @@ class RedisRevocationStore:
         row = db.session.execute(
             select(User.role, User.is_active).where(User.id == user_id)
         ).first()
-        state = _NO_USER if row is None else f"{row.role}:{int(row.is_active)}"
+        state = _NO_ROW if row is None else f"{row.role}:{int(row.is_active)}"
         self.client.set(self._user_key(user_id), state, ex=_USER_STATE_SECONDS)
         return state
 
@@ -276,7 +282,7 @@ class RedisRevocationStore:
                 OAuthClient.client_id == client_id
             )
         ).first()
-        state = _NO_CLIENT if row is None else f"{row[0]} {int(row[1])} {row[2]}"
+        state = _NO_ROW if row is None else f"{row[0]} {int(row[1])} {row[2]}"
         self.client.set(self._client_key(client_id), state, ex=_USER_STATE_SECONDS)
         return state
 
