@@ -162,7 +162,16 @@ _KID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 def decode_verified(
     encoded_token: str, csrf_value: str | None = None, allow_expired: bool = False
 ) -> dict[str, Any]:
-    """Parse and verify a token once: the checks flask-jwt-extended makes, in one PyJWT call.
+    """The verified claims of a token (see `decode_verified_complete`)."""
+    return decode_verified_complete(encoded_token, csrf_value, allow_expired)[1]
+
+
+def decode_verified_complete(
+    encoded_token: str, csrf_value: str | None = None, allow_expired: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Parse and verify a token once, returning its header and claims.
+
+    These are the checks flask-jwt-extended makes, in one PyJWT call.
 
     flask-jwt-extended's own decoding parses every token three times (unverified
     claims for the decode key loader, the unverified header, then the verified
@@ -207,7 +216,7 @@ def decode_verified(
         error.jwt_data = _with_library_defaults(complete["payload"], csrf_value)  # type: ignore[attr-defined]
         raise
     _refuse_key_material(complete["header"], kid_expected=_keys_mode())
-    return _with_library_defaults(complete["payload"], csrf_value)
+    return complete["header"], _with_library_defaults(complete["payload"], csrf_value)
 
 
 def _verification_key(encoded_token: str) -> tuple[Any, list[str]]:
