@@ -22,21 +22,17 @@ class SingleDecodeJWTManager(JWTManager):
 
     The library has no extension point for how a token is decoded, only for the key
     (`decode_key_loader`), so this overrides the one method every decode goes
-    through; see `security.tokens.decode_verified` for why and for the checks it keeps.
-    A personal access token is no JWT: it is looked up instead (`security.personal_tokens`).
+    through; see `security.tokens.decode_verified` for why and for the checks it
+    keeps. A personal access token is no JWT: it is looked up instead
+    (`security.tokens.decode_presented`).
     """
 
     def _decode_jwt_from_config(
         self, encoded_token: str, csrf_value: str | None = None, allow_expired: bool = False
     ) -> dict[str, Any]:
-        # Both import the models, which import this module.
-        from myapi.security.personal_tokens import PAT_PREFIX, decode_personal_token
-        from myapi.security.tokens import decode_verified_complete
+        from myapi.security.tokens import decode_presented  # it imports the models
 
-        if encoded_token.startswith(PAT_PREFIX):
-            header, claims = {}, decode_personal_token(encoded_token)
-        else:
-            header, claims = decode_verified_complete(encoded_token, csrf_value, allow_expired)
+        header, claims = decode_presented(encoded_token, csrf_value, allow_expired)
         g.verified_jwt_header = (encoded_token, header)
         return claims
 

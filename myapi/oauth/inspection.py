@@ -19,14 +19,10 @@ from myapi.clock import from_epoch
 from myapi.extensions import db
 from myapi.logs import audit
 from myapi.models import AuthSession, User
-from myapi.security.personal_tokens import (
-    PAT_PREFIX,
-    decode_personal_token,
-    personal_token_status,
-    revoke_personal_token,
-)
-from myapi.security.revocation import TokenStatus, revoke_sessions, revoke_token, token_status
-from myapi.security.tokens import claims_are_well_formed, decode_verified
+from myapi.security.personal_tokens import revoke_personal_token
+from myapi.security.policy import holder_status
+from myapi.security.revocation import TokenStatus, revoke_sessions, revoke_token
+from myapi.security.tokens import claims_are_well_formed, decode_presented
 
 
 @dataclass(frozen=True)
@@ -62,15 +58,12 @@ class ActiveToken:
 def active_token(token: str) -> ActiveToken | None:
     """The token with its holder's state when it would be accepted now; else None."""
     try:
-        if token.startswith(PAT_PREFIX):
-            claims = decode_personal_token(token)
-        else:
-            claims = decode_verified(token)
+        _header, claims = decode_presented(token)
     except (jwt.PyJWTError, JWTExtendedException):
         return None
     if not claims_are_well_formed(claims):
         return None
-    status = personal_token_status(claims) if "pat_id" in claims else token_status(claims)
+    status = holder_status(claims)
     if status.revoked:
         return None
     return ActiveToken(token, claims, status)

@@ -16,7 +16,7 @@ from myapi.errors import problem
 from myapi.extensions import jwt
 from myapi.logs import audit
 from myapi.security.personal_tokens import personal_token_status
-from myapi.security.revocation import token_status
+from myapi.security.revocation import TokenStatus, token_status
 from myapi.security.scopes import InsufficientScope, UserTokenRequired, format_scope
 from myapi.security.tokens import claims_are_well_formed
 
@@ -83,15 +83,20 @@ def user_token_required(_error: UserTokenRequired) -> Response:
     )
 
 
-def is_revoked(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
-    """The blocklist loader: one storage round trip, whose answer the request keeps.
+def holder_status(claims: dict[str, Any]) -> TokenStatus:
+    """The state of whoever a token speaks for, in one storage round trip.
 
-    A personal access token's state is its own row, read with the token itself.
+    A personal access token's state is its own row, read with the token itself; every
+    other token's comes from the revocation store.
     """
     if "pat_id" in claims:
-        g.token_status = personal_token_status(claims)
-    else:
-        g.token_status = token_status(claims)
+        return personal_token_status(claims)
+    return token_status(claims)
+
+
+def is_revoked(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
+    """The blocklist loader, whose answer the request keeps."""
+    g.token_status = holder_status(claims)
     return g.token_status.revoked
 
 

@@ -27,6 +27,7 @@ from flask_jwt_extended.exceptions import CSRFError, JWTDecodeError
 from myapi.clock import epoch_seconds, utcnow
 from myapi.models import AuthSession
 from myapi.security import keys
+from myapi.security.personal_tokens import PAT_PREFIX, decode_personal_token
 
 
 @dataclass(frozen=True)
@@ -159,14 +160,19 @@ _KEY_MATERIAL_HEADERS = ("jku", "jwk")
 _KID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-def decode_verified(
+def decode_presented(
     encoded_token: str, csrf_value: str | None = None, allow_expired: bool = False
-) -> dict[str, Any]:
-    """The verified claims of a token (see `decode_verified_complete`)."""
-    return decode_verified_complete(encoded_token, csrf_value, allow_expired)[1]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and claims of any bearer token, however it came: the one entry for every check.
+
+    A personal access token is no JWT: it is looked up, and has an empty header.
+    """
+    if encoded_token.startswith(PAT_PREFIX):
+        return {}, decode_personal_token(encoded_token)
+    return decode_verified(encoded_token, csrf_value, allow_expired)
 
 
-def decode_verified_complete(
+def decode_verified(
     encoded_token: str, csrf_value: str | None = None, allow_expired: bool = False
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Parse and verify a token once, returning its header and claims.
