@@ -166,7 +166,8 @@ class Config:
 
         self.RATELIMIT_ENABLED = env_boolean("RATELIMIT_ENABLED", True)
         # With Redis, counters are shared by every worker and host; memory:// is per process.
-        self.RATELIMIT_STORAGE_URI = _text("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")
+        # Empty: REDIS_URL when set, else memory:// (decided after overrides, below).
+        self.RATELIMIT_STORAGE_URI = _text("RATELIMIT_STORAGE_URI", "")
         self.RATELIMIT_DEFAULT = _text("RATELIMIT_DEFAULT", "300 per minute")
         self.LOGIN_LIMIT_PER_ACCOUNT = _text("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
         self.LOGIN_LIMIT_PER_IP = _text("LOGIN_LIMIT_PER_IP", "20 per minute")
@@ -199,13 +200,17 @@ class Config:
         self.JWT_DECODE_LEEWAY = self.JWT_LEEWAY_SECONDS
         self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=self.ACCESS_TOKEN_MINUTES)
         self.JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=self.REFRESH_TOKEN_DAYS)
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # No `pool_pre_ping`: it costs a round trip on every checkout. A connection that
+        # died (a database restart) fails one request with a 503, and SQLAlchemy then
+        # invalidates the whole pool, so each worker loses at most that one request.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {}
         if not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
             self.SQLALCHEMY_ENGINE_OPTIONS |= {
                 "pool_size": self.DB_POOL_SIZE,
                 "pool_recycle": self.DB_POOL_RECYCLE_SECONDS,
                 "pool_timeout": 5,
             }
+        self.RATELIMIT_STORAGE_URI = self.RATELIMIT_STORAGE_URI or self.REDIS_URL or "memory://"
         # While Redis is unreachable the limiter counts per process instead of failing
         # open, and returns to the shared counters by itself when Redis is back.
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
@@ -214,7 +219,9 @@ class Config:
                 "socket_timeout": self.REDIS_TIMEOUT_SECONDS,
                 "socket_connect_timeout": self.REDIS_TIMEOUT_SECONDS,
             }
-        self.RATELIMIT_HEADERS_ENABLED = True
+        # The X-RateLimit-* headers and a 429's Retry-After are written by
+        # `ratelimits.add_rate_limit_headers` from the limiter's public `current_limit`.
+        self.RATELIMIT_HEADERS_ENABLED = False
         self.RATELIMIT_KEY_PREFIX = "myapi"
         self.API_TITLE = "myapi"
         self.API_VERSION = "1.0.0"

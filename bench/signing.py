@@ -1,7 +1,7 @@
 """What each signing choice costs per token, in process: sign once, verify once.
 
 An access token of the usual shape is signed with `tokens.sign_token` and verified with
-`tokens.decode_presented` (the exact calls a login and an authenticated request make),
+`tokens.decode_verified` (the exact calls a login and an authenticated request make),
 for the shared secret (HS256) and for one key of each asymmetric algorithm, with no
 HTTP, database or Redis in the loop. The figures separate the cryptography from the
 rest of a request, whose cost the wrk table measures.
@@ -21,7 +21,7 @@ from myapi import create_app
 from myapi.clock import epoch_seconds, utcnow
 from myapi.extensions import db
 from myapi.security import keys
-from myapi.security.tokens import decode_presented, sign_token
+from myapi.security.tokens import decode_verified, sign_token
 
 ALGORITHMS = ("ES256", "RS256", "EdDSA")
 ROUNDS = 7
@@ -61,7 +61,7 @@ def _measure(app: Flask) -> tuple[float, float, int]:
     with app.test_request_context():
         token = sign_token(_claims())
         sign = _microseconds(lambda: sign_token(_claims()))
-        verify = _microseconds(lambda: decode_presented(token))
+        verify = _microseconds(lambda: decode_verified(token))
     return sign, verify, len(token)
 
 

@@ -219,6 +219,11 @@ def flush_redis(url: str) -> None:
     client.close()
 
 
+def denied_key(i: int) -> str:
+    """A denylist key as `myapi.security.revocation` lays them out, spread over 200 holders."""
+    return f"myapi:revocation:{{u:{i % 200 + 1}}}:jti:bench-{i:030d}"
+
+
 def fill_redis_denylist(url: str, count: int, *, remove: bool = False) -> None:
     """`count` denylisted jti keys (or, with `remove`, their removal), as raw RESP in batches."""
     parts = urlsplit(url)
@@ -234,9 +239,9 @@ def fill_redis_denylist(url: str, count: int, *, remove: bool = False) -> None:
             stop = min(start + batch, count)
             sock.sendall(
                 b"".join(
-                    _resp("UNLINK", f"myapi:revocation:jti:bench-{i:030d}")
+                    _resp("UNLINK", denied_key(i))
                     if remove
-                    else _resp("SET", f"myapi:revocation:jti:bench-{i:030d}", "1", "EX", "3600")
+                    else _resp("SET", denied_key(i), "1", "EX", "3600")
                     for i in range(start, stop)
                 )
             )

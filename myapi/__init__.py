@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ConfigError, select_config
 from myapi import auth, health, oauth, protected
+from myapi.adapters.limits_storage import SCHEME_PREFIX as PIGGYBACK_SCHEME_PREFIX
 from myapi.auth.browser import COOKIE_ENDPOINTS, register_browser_mode
 from myapi.cli import COMMAND_GROUPS
 from myapi.errors import register_error_handlers
@@ -16,6 +17,8 @@ from myapi.extensions import api, cors, db, jwt, limiter, migrate
 from myapi.http_policy import register_http_policy
 from myapi.logs import configure_logging
 from myapi.metrics import register_metrics
+from myapi.ratelimits import add_rate_limit_headers
+from myapi.security.authentication import identify_caller
 from myapi.security.policy import register_token_policy
 from myapi.security.revocation import create_revocation_store
 
@@ -30,9 +33,10 @@ def create_app(config: str | type[Config] | Config | None = None) -> Flask:
     configure_logging(app)
     register_metrics(app)
     register_http_policy(app)
-    register_extensions(app)
     register_token_policy(app)
     register_browser_mode(app)
+    register_rate_limits(app)
+    register_extensions(app)
     register_error_handlers(app)
     register_blueprints(app)
     register_commands(app)
@@ -64,12 +68,29 @@ def trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
-def register_extensions(app: Flask) -> None:
+def register_rate_limits(app: Flask) -> None:
+    """Limits count per caller, so the caller is identified right before the limiter runs.
+
+    `identify_caller` also stages the caller's revocation keys, which the limiter's
+    storage reads in its own Redis round trip (`adapters.limits_storage`). Runs after the
+    token policy's header normalisation and browser mode's cookie adapter.
+    """
     app.extensions["revocation_store"] = create_revocation_store(app)
+    storage = app.config["RATELIMIT_STORAGE_URI"]
+    if storage == app.config["REDIS_URL"] and storage.startswith(("redis://", "rediss://")):
+        # Same Redis as the revocation mirror: the storage that reads both in one trip.
+        app.config["RATELIMIT_STORAGE_URI"] = PIGGYBACK_SCHEME_PREFIX + storage
+    app.before_request(identify_caller)
+    # Registered before the limiter, so it runs after the limiter's own after-request
+    # step (which counts the limits that count only some answers, like failed logins).
+    app.after_request(add_rate_limit_headers)
+    limiter.init_app(app)
+
+
+def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     jwt.init_app(app)
-    limiter.init_app(app)
     api.init_app(app)
     api.register_security_scheme()
     if app.config["CORS_ORIGINS"]:

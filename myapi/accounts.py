@@ -10,7 +10,7 @@ from myapi.logs import audit
 from myapi.models import AuthSession, User
 from myapi.security.passwords import hash_password
 from myapi.security.personal_tokens import revoke_user_tokens
-from myapi.security.revocation import revocation_store, revoke_sessions
+from myapi.security.revocation import revocation_store, revoke_sessions, user_holder
 
 
 class AccountConflict(Exception):
@@ -86,9 +86,10 @@ def _commit_user_state(user_id: int) -> None:
     Dropping it again after the commit means a request that re-read the old row
     in between cannot leave the old role cached.
     """
-    revocation_store().user_changed(user_id)
+    holders = [user_holder(user_id)]
+    revocation_store().holders_changed(holders)
     db.session.commit()
-    revocation_store().user_changed(user_id)
+    revocation_store().holders_changed(holders)
 
 
 def set_role(user: User, role: str) -> None:

@@ -1,9 +1,7 @@
 """OAuth client changes shared by the API and the CLI: the same rules and revocations for both.
 
-A client secret is `myapi_cs_` followed by 32 random bytes in base64url: the prefix lets
-secret scanners spot a leaked one. Only its SHA-256 is stored. With 256 bits of entropy
-there is nothing to brute-force, so a slow password hash would add no safety, and it
-would make every call to the token endpoint an expensive one anyone can trigger.
+A client secret is `myapi_cs_` and 32 random bytes, stored only as SHA-256
+(`security.opaque_tokens` says why that is enough).
 
 Every token a client gets carries the client's current `credential_id` as `sid`.
 Rotating the secret or disabling the client gives it a new one, so all its tokens die
@@ -13,10 +11,8 @@ revives none.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
-from hmac import compare_digest
 
 from flask import current_app
 from sqlalchemy import select
@@ -25,7 +21,8 @@ from myapi.clock import utcnow
 from myapi.extensions import db
 from myapi.logs import audit
 from myapi.models import OAuthClient
-from myapi.security.revocation import revocation_store
+from myapi.security.opaque_tokens import new_opaque_token, opaque_token_hash, opaque_token_matches
+from myapi.security.revocation import client_holder, revocation_store
 from myapi.security.scopes import CLIENT_SCOPES, format_scope, parse_scope
 
 SECRET_PREFIX = "myapi_cs_"
@@ -38,13 +35,8 @@ class ClientRuleError(ValueError):
     """A client setting breaks a rule; the message says which, for the operator."""
 
 
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def secret_matches(client: OAuthClient, secret: str) -> bool:
-    """Constant-time comparison of the presented secret's hash with the stored one."""
-    return compare_digest(hash_secret(secret), client.secret_hash)
+    return opaque_token_matches(secret, client.secret_hash)
 
 
 def client_scope(text: str) -> str:
@@ -78,7 +70,7 @@ def _name(text: str) -> str:
 
 
 def _new_secret() -> str:
-    return SECRET_PREFIX + secrets.token_urlsafe(32)
+    return new_opaque_token(SECRET_PREFIX)
 
 
 def _new_credential_id() -> str:
@@ -102,9 +94,10 @@ def _commit_client_state(client_id: str) -> None:
     Before: if Redis fails, nothing is committed. After: a request that read the old row
     in between cannot leave the old credential cached.
     """
-    revocation_store().client_changed(client_id)
+    holders = [client_holder(client_id)]
+    revocation_store().holders_changed(holders)
     db.session.commit()
-    revocation_store().client_changed(client_id)
+    revocation_store().holders_changed(holders)
 
 
 def create_client(name: str, scope: str, audience: str | None = None) -> tuple[OAuthClient, str]:
@@ -112,7 +105,7 @@ def create_client(name: str, scope: str, audience: str | None = None) -> tuple[O
     secret = _new_secret()
     client = OAuthClient(
         client_id=CLIENT_ID_PREFIX + secrets.token_hex(12),
-        secret_hash=hash_secret(secret),
+        secret_hash=opaque_token_hash(secret),
         credential_id=_new_credential_id(),
         name=_name(name),
         scope=client_scope(scope),
@@ -132,7 +125,7 @@ def create_client(name: str, scope: str, audience: str | None = None) -> tuple[O
 def rotate_secret(client: OAuthClient) -> str:
     """A new secret and credential: the old secret stops working and every token dies."""
     secret = _new_secret()
-    client.secret_hash = hash_secret(secret)
+    client.secret_hash = opaque_token_hash(secret)
     client.credential_id = _new_credential_id()
     client.secret_rotated_at = utcnow()
     _commit_client_state(client.client_id)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import marshmallow as ma
+from flask import Response, current_app
 from sqlalchemy import text
 
 from myapi.errors import problem
 from myapi.extensions import db
 from myapi.logs import report_outage, report_recovery
 from myapi.openapi import Blueprint
-from myapi.security.revocation import RedisRevocationStore, revocation_store
+from myapi.security.revocation import revocation_store
 
 blp = Blueprint("health", __name__, description="Probes for load balancers and orchestrators.")
 
@@ -21,19 +23,22 @@ class HealthSchema(ma.Schema):
     checks = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
 
 
+#: The liveness answer never changes; probes call it often, so it is encoded once.
+_ALIVE = json.dumps({"status": "ok"}).encode()
+
+
 @blp.route("/healthz", methods=["GET"])
 @blp.response(200, HealthSchema)
-def healthz() -> Any:
+def healthz() -> Response:
     """The process is up; touches no dependency."""
-    return {"status": "ok"}
+    return Response(_ALIVE, mimetype="application/json")
 
 
 def check_dependencies() -> dict[str, str]:
     """Ask every configured backing service to answer, now."""
     probes = {"database": lambda: db.session.execute(text("SELECT 1"))}
-    store = revocation_store()
-    if isinstance(store, RedisRevocationStore):
-        probes["redis"] = store.ping
+    if current_app.config["REDIS_URL"]:
+        probes["redis"] = revocation_store().ping
     checks: dict[str, str] = {}
     for name, probe in probes.items():
         try:

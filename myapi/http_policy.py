@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Request, Response, current_app, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import BadRequest
 
 from myapi.errors import problem
 
@@ -28,14 +29,65 @@ _PLAIN_HTTP_ALLOWED = frozenset({"/healthz", "/readyz"})
 HSTS = "max-age=63072000; includeSubDomains"
 
 
+class InvalidJsonText(ValueError):
+    """A JSON string holds something that is not Unicode text (an unpaired surrogate escape)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+def _first_invalid_text(value: Any, path: str = "") -> str | None:
+    """Where in a parsed document a string (value or member name) is not valid Unicode."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "(body)"
+    elif isinstance(value, dict):
+        for name, member in value.items():
+            where = f"{path}.{name}" if path else str(name)
+            found = _first_invalid_text(name, where) or _first_invalid_text(member, where)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_invalid_text(item, f"{path}.{index}" if path else str(index))
+            if found:
+                return found
+    return None
+
+
 class JsonProvider(DefaultJSONProvider):
-    """Flask's JSON, with nesting too deep to parse reported as malformed input (400), not a 500."""
+    """Flask's JSON, the one parser of every request body the app reads.
+
+    Nesting too deep to parse is malformed input (400), not a 500. A `\\uD800`-style escape
+    of an unpaired surrogate decodes to a Python string that no database, log or encoder
+    accepts, so it is refused here, naming where it is, before anything (a rate-limit key
+    included) can touch it. Raw UTF-8 cannot carry one: without a `\\u` escape in the body
+    there is nothing to look for.
+    """
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         try:
-            return super().loads(s, **kwargs)
+            value = super().loads(s, **kwargs)
         except RecursionError as exc:
             raise ValueError("JSON nested too deeply") from exc
+        escapes = "\\u" in s if isinstance(s, str) else b"\\u" in s
+        if escapes:
+            path = _first_invalid_text(value)
+            if path is not None:
+                raise InvalidJsonText(path)
+        return value
+
+
+class JsonRequest(Request):
+    """A body that fails to parse is a 400 saying so, in words that name no parser internals."""
+
+    def on_json_loading_failed(self, e: ValueError | None) -> Any:
+        if isinstance(e, InvalidJsonText):
+            raise BadRequest(f"The JSON string at `{e.path}` is not valid Unicode text.")
+        raise BadRequest("The request body is not valid JSON.")
 
 
 def require_https() -> Response | None:
@@ -72,24 +124,27 @@ def require_json_body() -> Response | None:
 
 
 def add_security_headers(response: Response) -> Response:
-    """Runs after the limiter's hook (registered before it), so it sees the final headers."""
-    response.headers.update(_SECURITY_HEADERS)
-    if "Cache-Control" not in response.headers:
-        response.headers.update(_NOT_CACHEABLE)
-    # The limiter sends Retry-After on every answer; it only means something on these.
-    if response.status_code not in (429, 503):
-        response.headers.pop("Retry-After", None)
-    # flask-cors answers a private-network preflight with "false"; we never speak of it at all.
-    response.headers.pop("Access-Control-Allow-Private-Network", None)
+    """Runs after every other after-request hook (registered first), so it sees the final headers.
+
+    Appended rather than set: no view sets these, and appending skips a scan of the
+    headers per name on every response.
+    """
+    headers = response.headers
+    headers.extend(_SECURITY_HEADERS)
+    if "Cache-Control" not in headers:
+        headers.extend(_NOT_CACHEABLE)
     if request.is_secure:
-        response.headers["Strict-Transport-Security"] = HSTS
+        headers.add("Strict-Transport-Security", HSTS)
     if current_app.config["CORS_ORIGINS"]:
+        # flask-cors answers a private-network preflight with "false"; we never speak of it.
+        headers.pop("Access-Control-Allow-Private-Network", None)
         response.vary.add("Origin")
     return response
 
 
 def register_http_policy(app: Flask) -> None:
     app.json = JsonProvider(app)
+    app.request_class = JsonRequest
     app.before_request(require_https)
     app.before_request(require_json_body)
     app.after_request(add_security_headers)

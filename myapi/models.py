@@ -122,11 +122,16 @@ class AuthSession(Base):
 
 
 class RevokedToken(Base):
-    """A single revoked token, by `jti`; the row can go once the token has expired."""
+    """A single revoked token, by `jti`; the row can go once the token has expired.
+
+    `holder` (`u:<user id>` or `c:<client id>`) lets the Redis mirror of one holder be
+    rebuilt from its own rows; it is NULL only on rows written before it existed.
+    """
 
     __tablename__ = "revoked_tokens"
 
     jti: Mapped[str] = mapped_column(String(36), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(72), index=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 

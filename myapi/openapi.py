@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from http import HTTPStatus
 from typing import Any
 
 import flask_smorest
 import marshmallow as ma
 from apispec import BasePlugin
-from flask_smorest.spec import prepare_response
-from webargs.flaskparser import FlaskParser
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from myapi.errors import PROBLEM_MIMETYPE
 
@@ -31,7 +29,11 @@ class ProblemSchema(ma.Schema):
 
 
 class JsonBodyParser(FlaskParser):
-    """Treat JSON nested deeper than the interpreter can parse as malformed (400), not a 500.
+    """Request bodies are parsed by the app's JSON provider (`http_policy.JsonProvider`).
+
+    webargs would parse them again with its own `json.loads`; overriding `load_json` (the
+    documented way for a parser to load JSON its own way) keeps one parser, one set of
+    rules (depth, Unicode text) and one answer for a malformed body.
 
     Query strings follow their schema's `unknown` rule (RAISE by default) instead of
     webargs' EXCLUDE, so a parameter the API does not have is refused, not ignored.
@@ -42,11 +44,10 @@ class JsonBodyParser(FlaskParser):
         "querystring": None,
     }
 
-    def _raw_load_json(self, req: Any) -> Any:
-        try:
-            return super()._raw_load_json(req)
-        except RecursionError as exc:
-            raise json.JSONDecodeError("JSON nested too deeply", "<body>", 0) from exc
+    def load_json(self, req: Any, schema: ma.Schema) -> Any:
+        if not is_json_request(req) or not req.get_data(cache=True):
+            return missing
+        return req.get_json()
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -83,22 +84,32 @@ class MinPropertiesPlugin(BasePlugin):
         return {"minProperties": minimum} if minimum else None
 
 
+class ProblemResponsesPlugin(BasePlugin):
+    """Document error responses as `application/problem+json`, which is what they are.
+
+    flask-smorest registers a response per HTTP status (and `DEFAULT_ERROR`) with its
+    default content type; the ones whose body is our `ProblemSchema` are moved here to
+    the problem media type, through apispec's documented `response_helper` hook.
+    """
+
+    def response_helper(self, response: dict, **kwargs: Any) -> dict | None:
+        content = response.get("content", {})
+        body = content.get("application/json")
+        if body is None or body.get("schema") not in (ProblemSchema, PROBLEM_SCHEMA_REF):
+            return None
+        return {"content": {PROBLEM_MIMETYPE: content.pop("application/json")} | content}
+
+
+PROBLEM_SCHEMA_REF = {"$ref": "#/components/schemas/Problem"}
+
+
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ProblemSchema
 
-    def _init_spec(self, *, extra_plugins: Any = None, **kwargs: Any) -> None:
-        super()._init_spec(extra_plugins=[*(extra_plugins or ()), MinPropertiesPlugin()], **kwargs)
-
-    def _register_responses(self) -> None:
-        """Document error responses as application/problem+json, which is what we send."""
-        for status in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503):
-            http_status = HTTPStatus(status)
-            response = {"description": http_status.phrase, "schema": self.ERROR_SCHEMA}
-            prepare_response(response, self.spec, PROBLEM_MIMETYPE)
-            self.spec.components.response(http_status.name, response, lazy=True)
-        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
-        prepare_response(response, self.spec, PROBLEM_MIMETYPE)
-        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+    def __init__(self) -> None:
+        super().__init__(
+            spec_kwargs={"extra_plugins": [MinPropertiesPlugin(), ProblemResponsesPlugin()]}
+        )
 
     def register_security_scheme(self) -> None:
         self.spec.components.security_scheme(

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import redis
+import redis.connection
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
@@ -22,8 +23,10 @@ from sqlalchemy import create_engine, event, text
 from config import Testing
 from myapi import create_app
 from myapi.accounts import create_user
+from myapi.clients import create_client
 from myapi.extensions import db
 from myapi.models import Base, User
+from tests.helpers.oauth import TOKEN, Credentials
 from tests.scratch_database import scratch_postgres_database
 
 PASSWORD = "correct horse battery staple"
@@ -138,6 +141,40 @@ def admin_headers(admin: User, login: Callable[..., dict[str, Any]]) -> dict[str
     return bearer(login("root")["access_token"])
 
 
+@pytest.fixture
+def make_client(app: Flask) -> Callable[..., Credentials]:
+    """Register an OAuth client through the service; returns its id and secret."""
+
+    def make(scope: str = "notes:read users:read", **options: Any) -> Credentials:
+        client, secret = create_client("reporting", scope, **options)
+        return Credentials(client.client_id, secret)
+
+    return make
+
+
+@pytest.fixture
+def get_token(client: FlaskClient) -> Callable[..., Any]:
+    """POST /oauth/token with client_secret_basic; `form` adds or overrides parameters."""
+
+    def request_token(credentials: Credentials, **form: str) -> Any:
+        data = {"grant_type": "client_credentials", **form}
+        return client.post(TOKEN, data=data, headers=credentials.basic)
+
+    return request_token
+
+
+@pytest.fixture
+def client_token(get_token: Callable[..., Any]) -> Callable[..., str]:
+    """An access token for the client (asserting it was issued)."""
+
+    def issue(credentials: Credentials, **form: str) -> str:
+        response = get_token(credentials, **form)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.json["access_token"]
+
+    return issue
+
+
 def refresh(client: FlaskClient, refresh_token: str) -> Any:
     return client.post("/auth/refresh", headers=bearer(refresh_token))
 
@@ -191,6 +228,27 @@ def logs(app: Flask) -> Iterator[LogLines]:
     handler = capture_logs()
     yield handler
     logging.getLogger("myapi").removeHandler(handler)
+
+
+@pytest.fixture
+def redis_round_trips(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The first command of every request the app sends to Redis while the test runs.
+
+    One entry per network round trip: a pipeline or a script is one send, whatever it
+    does inside. Only on PostgreSQL + Redis (skipped on SQLite, which has no Redis).
+    """
+    if not app.config["REDIS_URL"]:
+        pytest.skip("needs Redis")
+    sent: list[str] = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def record(connection: Any, command: Any, *args: Any, **kwargs: Any) -> None:
+        first = command[0] if isinstance(command, list) else command
+        sent.append(bytes(first).split(b"\r\n")[2].decode())
+        original(connection, command, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", record)
+    return sent
 
 
 @pytest.fixture

@@ -12,16 +12,17 @@ from myapi.auth.schemas import (
     PersonalTokenCreateSchema,
     PersonalTokenSchema,
 )
-from myapi.security.identity import current_user, current_user_id
+from myapi.security.authorization import require_scope
 from myapi.security.personal_tokens import (
     MAX_LIVE_TOKENS,
-    ScopeBeyondRole,
+    ScopeBeyondGrant,
     TooManyTokens,
     issue_personal_token,
     live_personal_tokens,
     revoke_owned_token,
 )
-from myapi.security.scopes import format_scope, require_scope
+from myapi.security.principal import caller
+from myapi.security.scopes import format_scope
 
 # Path ids beyond a 32-bit integer cannot exist; the converter turns them into a 404.
 ID = "int(min=1, max=2147483647)"
@@ -36,13 +37,15 @@ def create_personal_token(data: dict[str, Any]) -> Any:
     """Make a personal access token for a script; the token is shown only in this answer.
 
     Needs a fresh password login: a PAT is a long-lived credential, and a PAT itself is
-    never fresh, so a PAT cannot make PATs. The scope may not exceed the caller's role.
+    never fresh, so a PAT cannot make PATs. The scope may not exceed the effective scope
+    of the token making it (itself never more than the caller's role allows).
     """
+    principal = caller()
     try:
-        record, token = issue_personal_token(current_user, **data)
-    except ScopeBeyondRole as error:
+        record, token = issue_personal_token(principal.user_id, **data, within=principal.scopes)
+    except ScopeBeyondGrant as error:
         excess = format_scope(error.excess)
-        abort(422, messages={"json": {"scope": [f"Beyond what your role allows: {excess}."]}})
+        abort(422, messages={"json": {"scope": [f"Beyond what this token may grant: {excess}."]}})
     except TooManyTokens:
         abort(409, message=f"You already have {MAX_LIVE_TOKENS} live tokens; revoke one first.")
     return {"token": token} | {
@@ -55,7 +58,7 @@ def create_personal_token(data: dict[str, Any]) -> Any:
 @blp.response(200, PersonalTokenSchema(many=True))
 def personal_tokens() -> Any:
     """The caller's live personal access tokens, newest first (never the tokens themselves)."""
-    return live_personal_tokens(current_user_id())
+    return live_personal_tokens(caller().user_id)
 
 
 @blp.route(f"/tokens/<{ID}:token_id>", methods=["DELETE"])
@@ -64,5 +67,5 @@ def personal_tokens() -> Any:
 @blp.alt_response(404, response="NOT_FOUND")
 def revoke_personal_token(token_id: int) -> None:
     """Revoke one of the caller's tokens, at once; anyone else's is a 404."""
-    if not revoke_owned_token(token_id, current_user_id(), reason="deleted"):
+    if not revoke_owned_token(token_id, caller().user_id, reason="deleted"):
         abort(404, message="No such token.")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app
-from flask_jwt_extended import get_jwt, get_jwt_header, jwt_required
+from flask import Response, current_app, request
 from flask_smorest import abort
 
 from myapi.accounts import (
@@ -33,14 +32,16 @@ from myapi.auth.sessions import (
     start_session,
 )
 from myapi.errors import problem
-from myapi.extensions import limiter
+from myapi.extensions import db, limiter
 from myapi.logs import audit
-from myapi.openapi import BEARER_SCHEME, Blueprint
-from myapi.ratelimits import login_account_key
-from myapi.security.identity import current_user
+from myapi.models import User
+from myapi.openapi import Blueprint
+from myapi.ratelimits import client_ip
+from myapi.security.authorization import require_refresh_token, require_scope
 from myapi.security.passwords import hash_password, needs_rehash, verify_password
 from myapi.security.policy import bearer_challenge
-from myapi.security.scopes import ROLE_SCOPES, format_scope, is_fresh, parse_scope, require_scope
+from myapi.security.principal import caller
+from myapi.security.scopes import effective_scope, format_scope, role_allowance
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and tokens.")
 
@@ -49,8 +50,27 @@ def _limit(setting: str) -> Any:
     return lambda: current_app.config[setting]
 
 
+def login_account_key() -> str:
+    """Count login attempts per account, whichever address they come from.
+
+    An existing account is counted by id, so alternating its username and its
+    email does not double the attempts allowed.
+    """
+    body = request.get_json(silent=True)
+    identifier = body.get("username") if isinstance(body, dict) else None
+    if not isinstance(identifier, str) or not identifier.strip():
+        return "address:" + client_ip()
+    user = find_user(identifier[:254])
+    return f"user:{user.id}" if user else "account:" + identifier.strip().lower()[:254]
+
+
+def caller_account() -> User:
+    """The caller's user row, for the changes that need it (one query, on demand)."""
+    return db.get_or_404(User, caller().user_id)
+
+
 @blp.route("/register", methods=["POST"])
-@limiter.limit(_limit("REGISTER_LIMIT_PER_IP"))
+@limiter.limit(_limit("REGISTER_LIMIT_PER_IP"), key_func=client_ip)
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserSchema)
 @blp.alt_response(409, response="CONFLICT")
@@ -73,7 +93,7 @@ def _login_failed() -> Response:
 
 
 @blp.route("/login", methods=["POST"])
-@limiter.limit(_limit("LOGIN_LIMIT_PER_IP"))
+@limiter.limit(_limit("LOGIN_LIMIT_PER_IP"), key_func=client_ip)
 @limiter.limit(
     _limit("LOGIN_LIMIT_PER_ACCOUNT"),
     key_func=login_account_key,
@@ -92,9 +112,8 @@ def login(credentials: dict[str, str]) -> Any:
         reason = "unknown_user" if user is None else "bad_password" if not valid else "disabled"
         audit("login_failed", user_id=user.id if user else None, reason=reason)
         return _login_failed()
-    allowed = set(ROLE_SCOPES[user.role])
-    requested = parse_scope(credentials.get("scope")) or allowed
-    granted = requested & allowed
+    allowance = role_allowance(user.role)
+    granted = effective_scope(credentials.get("scope") or allowance, allowance)
     if not granted:
         abort(422, messages={"json": {"scope": ["None of these scopes can be granted."]}})
     if needs_rehash(user.password_hash):
@@ -103,13 +122,15 @@ def login(credentials: dict[str, str]) -> Any:
 
 
 @blp.route("/refresh", methods=["POST"])
-@jwt_required(refresh=True)
-@blp.doc(security=[{BEARER_SCHEME: []}], responses={"401": "UNAUTHORIZED"})
+@require_refresh_token
 @blp.response(200, TokenPairSchema)
 @deliver_tokens
 def refresh() -> Any:
-    """Rotate: present the refresh token as Bearer, get a new pair; the old token dies."""
-    return rotate(get_jwt(), get_jwt_header())
+    """Rotate: present the refresh token as Bearer, get a new pair; the old token dies.
+
+    The new pair's scope is the session's, narrowed to what the account may hold now.
+    """
+    return rotate(caller())
 
 
 @blp.route("/logout", methods=["POST"])
@@ -118,7 +139,7 @@ def refresh() -> Any:
 @clears_refresh_cookie
 def logout() -> None:
     """Revoke this access token and its session's refresh token."""
-    end_session(get_jwt())
+    end_session(caller())
 
 
 @blp.route("/logout-all", methods=["POST"])
@@ -127,25 +148,32 @@ def logout() -> None:
 @clears_refresh_cookie
 def logout_all() -> None:
     """Revoke every session of the caller, on every device."""
-    revoke_all_sessions(current_user)
+    revoke_all_sessions(caller_account())
 
 
 @blp.route("/me", methods=["GET"])
 @require_scope()
 @blp.response(200, UserSchema)
 def me() -> Any:
-    """The caller's account."""
-    return current_user
+    """The caller's account (read with the token's revocation check: no query of its own)."""
+    return caller().account
 
 
 @blp.route("/token-info", methods=["GET"])
 @require_scope(clients=True)
 @blp.response(200, TokenInfoSchema)
 def token_info() -> Any:
-    """The verified claims of the presented access token."""
-    claims = get_jwt()
-    return {name: claims[name] for name in ("sub", "scope", "sid", "iat", "exp")} | {
-        "fresh": is_fresh(claims)
+    """The presented access token as the service sees it now: its effective scope, never
+    more than its holder may hold today."""
+    principal = caller()
+    return {
+        "sub": principal.subject,
+        "kind": principal.kind.value,
+        "scope": principal.scope,
+        "sid": principal.session_id,
+        "iat": principal.issued_at,
+        "exp": principal.expires_at,
+        "fresh": principal.fresh,
     }
 
 
@@ -155,10 +183,11 @@ def token_info() -> Any:
 @blp.response(204)
 def change_password(data: dict[str, str]) -> None:
     """Change the password (fresh login required); every other session is revoked."""
-    if not verify_password(current_user.password_hash, data["current_password"]):
-        audit("password_change_failed", user_id=current_user.id)
+    user = caller_account()
+    if not verify_password(user.password_hash, data["current_password"]):
+        audit("password_change_failed", user_id=user.id)
         abort(422, messages={"json": {"current_password": ["Incorrect password."]}})
-    set_password(current_user, data["new_password"], keep_session=get_jwt()["sid"])
+    set_password(user, data["new_password"], keep_session=caller().session_id)
 
 
 @blp.route("/sessions", methods=["GET"])
@@ -166,7 +195,8 @@ def change_password(data: dict[str, str]) -> None:
 @blp.response(200, SessionSchema(many=True))
 def sessions() -> Any:
     """The caller's live sessions; `current` marks the one this token belongs to."""
-    return live_sessions(current_user, get_jwt()["sid"])
+    principal = caller()
+    return live_sessions(principal.user_id, principal.session_id)
 
 
 @blp.route("/sessions/<string(length=32):session_id>", methods=["DELETE"])
@@ -175,5 +205,5 @@ def sessions() -> Any:
 @blp.alt_response(404, response="NOT_FOUND")
 def revoke_session(session_id: str) -> None:
     """Revoke one of the caller's sessions; anyone else's is a 404."""
-    if not revoke_own_session(current_user, session_id):
+    if not revoke_own_session(caller().user_id, session_id):
         abort(404, message="No such session.")

@@ -10,7 +10,8 @@ from marshmallow import validate
 
 from myapi.security.passwords import MAX_LENGTH, MIN_LENGTH, password_problems
 from myapi.security.personal_tokens import DEFAULT_DAYS
-from myapi.security.scopes import ALL_SCOPES, parse_scope
+from myapi.security.principal import Kind
+from myapi.security.scopes import USER_SCOPES, parse_scope
 
 
 class Username(ma.fields.String):
@@ -35,7 +36,7 @@ def validate_new_password(password: str) -> None:
 
 
 def validate_scope(text: str) -> None:
-    unknown = parse_scope(text) - set(ALL_SCOPES)
+    unknown = parse_scope(text) - set(USER_SCOPES)
     if unknown:
         raise ma.ValidationError(f"Unknown scope: {' '.join(sorted(unknown))}.")
 
@@ -96,9 +97,25 @@ class TokenPairSchema(ma.Schema):
 
 
 class TokenInfoSchema(ma.Schema):
-    sub = ma.fields.String(required=True)
-    scope = ma.fields.String(required=True)
-    sid = ma.fields.String(required=True)
+    sub = ma.fields.String(
+        required=True, metadata={"description": "The user id, or the client id."}
+    )
+    kind = ma.fields.String(
+        required=True,
+        validate=validate.OneOf([kind.value for kind in Kind]),
+        metadata={"description": "session, personal (access token) or client."},
+    )
+    scope = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "Effective: as granted, narrowed to what the holder may hold now."
+        },
+    )
+    sid = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The login session; null for personal and client tokens."},
+    )
     iat = ma.fields.Integer(required=True)
     exp = ma.fields.Integer(required=True)
     fresh = ma.fields.Boolean(required=True)
@@ -129,10 +146,10 @@ class SessionSchema(ma.Schema):
 
 # One or more known scopes separated by spaces, published as the field's `pattern` so the
 # document says exactly which strings are valid.
-_ONE_SCOPE = "(" + "|".join(ALL_SCOPES) + ")"
+_ONE_SCOPE = "(" + "|".join(USER_SCOPES) + ")"
 TOKEN_SCOPE = validate.Regexp(
     rf"^ *{_ONE_SCOPE}( +{_ONE_SCOPE})* *$",
-    error="Must be one or more of " + ", ".join(ALL_SCOPES) + ", separated by spaces.",
+    error="Must be one or more of " + ", ".join(USER_SCOPES) + ", separated by spaces.",
 )
 
 
@@ -145,7 +162,9 @@ class PersonalTokenCreateSchema(ma.Schema):
     scope = ma.fields.String(
         required=True,
         validate=[validate.Length(max=255), TOKEN_SCOPE],
-        metadata={"description": "Space-separated scopes, within what your role allows."},
+        metadata={
+            "description": "Space-separated scopes, within the scope of the token making it."
+        },
     )
     expires_in_days = ma.fields.Integer(
         strict=True,

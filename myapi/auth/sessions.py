@@ -13,15 +13,22 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, request
-from flask_jwt_extended.exceptions import RevokedTokenError
 from sqlalchemy import select, update
 
 from myapi.clock import from_epoch, utcnow
 from myapi.extensions import db
 from myapi.logs import audit
 from myapi.models import AuthSession, User
-from myapi.security.personal_tokens import revoke_owned_token
-from myapi.security.revocation import revocation_store, revoke_sessions, revoke_token
+from myapi.security.authentication import TokenRejected
+from myapi.security.personal_tokens import revoke_owned_token, row_id_of
+from myapi.security.principal import Kind, Principal
+from myapi.security.revocation import (
+    revocation_store,
+    revoke_sessions,
+    revoke_token,
+    user_holder,
+)
+from myapi.security.scopes import format_scope
 from myapi.security.tokens import TokenPair, encode_pair, next_pair_columns
 
 
@@ -49,16 +56,22 @@ def start_session(user: User, scope: str) -> TokenPair:
 
 def _allow_until_expiry(session: AuthSession) -> None:
     expires_at = max(session.access_expires_at, session.refresh_expires_at)
-    revocation_store().session_live_until(session.id, session.user_id, expires_at)
+    revocation_store().session_live_until(session.user_id, session.id, expires_at)
 
 
-def rotate(claims: dict[str, Any], header: dict[str, Any]) -> TokenPair:
-    """Exchange a refresh token for a new pair, detecting reuse of rotated tokens."""
-    session_id, presented = claims["sid"], claims["jti"]
+def rotate(principal: Principal) -> TokenPair:
+    """Exchange a refresh token for a new pair, detecting reuse of rotated tokens.
+
+    The new pair carries the session's scope narrowed to what the account may hold now
+    (`scopes.effective_scope`), and the session keeps the narrowed scope: a demotion
+    shrinks every token the session will ever issue again.
+    """
+    session_id, presented = principal.session_id, principal.token_id
     session = db.session.get(AuthSession, session_id)
     if session is None:
-        raise RevokedTokenError(header, claims)
+        raise TokenRejected("revoked")
     now = utcnow()
+    scope = format_scope(principal.scopes)
     advanced = db.session.execute(
         update(AuthSession)
         .where(
@@ -67,6 +80,7 @@ def rotate(claims: dict[str, Any], header: dict[str, Any]) -> TokenPair:
             AuthSession.revoked_at.is_(None),
         )
         .values(
+            scope=scope,
             previous_refresh_jti=presented,
             rotated_at=now,
             last_used_at=now,
@@ -78,7 +92,7 @@ def rotate(claims: dict[str, Any], header: dict[str, Any]) -> TokenPair:
     session = db.session.get(AuthSession, session_id)
     if advanced:
         _allow_until_expiry(session)
-        audit("token_refreshed", user_id=session.user_id, session_id=session_id)
+        audit("token_refreshed", user_id=session.user_id, session_id=session_id, scope=scope)
         return encode_pair(session, fresh=False)
     if _within_grace(session, presented):
         audit("token_refresh_retried", user_id=session.user_id, session_id=session_id)
@@ -86,7 +100,7 @@ def rotate(claims: dict[str, Any], header: dict[str, Any]) -> TokenPair:
     revoke_sessions(AuthSession.id == session_id)
     db.session.commit()
     audit("refresh_reuse_detected", user_id=session.user_id, session_id=session_id)
-    raise RevokedTokenError(header, claims)
+    raise TokenRejected("revoked")
 
 
 def _within_grace(session: AuthSession | None, presented: str) -> bool:
@@ -97,26 +111,27 @@ def _within_grace(session: AuthSession | None, presented: str) -> bool:
     return session.previous_refresh_jti == presented and utcnow() - session.rotated_at <= grace
 
 
-def end_session(claims: dict[str, Any]) -> None:
+def end_session(principal: Principal) -> None:
     """Logout: the presented access token and its whole session, refresh token included.
 
     A personal access token has no session: logging out with one revokes that token.
     """
-    if "pat_id" in claims:
-        revoke_owned_token(claims["pat_id"], int(claims["sub"]), reason="logout")
+    if principal.kind is Kind.PERSONAL:
+        revoke_owned_token(row_id_of(principal.token_id), principal.user_id, reason="logout")
         return
-    revoke_sessions(AuthSession.id == claims["sid"])
-    revoke_token(claims["jti"], from_epoch(claims["exp"]))
+    revoke_sessions(AuthSession.id == principal.session_id)
+    holder = user_holder(principal.user_id)
+    revoke_token(holder, principal.token_id, from_epoch(principal.expires_at))
     db.session.commit()
-    audit("logout", user_id=int(claims["sub"]), session_id=claims["sid"])
+    audit("logout", user_id=principal.user_id, session_id=principal.session_id)
 
 
-def live_sessions(user: User, current_session_id: str) -> list[dict[str, Any]]:
+def live_sessions(user_id: int, current_session_id: str | None) -> list[dict[str, Any]]:
     """The user's sessions that can still refresh, most recently used first."""
     sessions = db.session.scalars(
         select(AuthSession)
         .where(
-            AuthSession.user_id == user.id,
+            AuthSession.user_id == user_id,
             AuthSession.revoked_at.is_(None),
             AuthSession.refresh_expires_at > utcnow(),
         )
@@ -135,10 +150,10 @@ def live_sessions(user: User, current_session_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def revoke_own_session(user: User, session_id: str) -> bool:
+def revoke_own_session(user_id: int, session_id: str) -> bool:
     """Revoke one of the user's live sessions; False when there is no such session of theirs."""
-    revoked = revoke_sessions(AuthSession.id == session_id, AuthSession.user_id == user.id)
+    revoked = revoke_sessions(AuthSession.id == session_id, AuthSession.user_id == user_id)
     db.session.commit()
     if revoked:
-        audit("session_revoked", user_id=user.id, session_id=session_id)
+        audit("session_revoked", user_id=user_id, session_id=session_id)
     return bool(revoked)

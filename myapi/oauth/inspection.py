@@ -1,10 +1,10 @@
 """Any token handed to the OAuth endpoints: is it active, whose is it, and how it is ended.
 
-A token is active only when it passes exactly the checks a bearer request makes: the
-signature and standard claims (`tokens.decode_verified`, or the lookup of a personal
-access token), the claim checks (`tokens.claims_are_well_formed`), and the revocation
-state of its holder. Introspection reports active tokens only; revocation acts on active
-tokens only, since ending an expired or revoked one would change nothing.
+A token is active only when it passes exactly the checks a bearer request makes
+(`authentication.inspect_token`: the same verification, claim checks and revocation
+state, and the same principal with its effective scope). Introspection reports active
+tokens only; revocation acts on active tokens only, since ending an expired or revoked
+one would change nothing.
 """
 
 from __future__ import annotations
@@ -12,17 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
-from flask_jwt_extended.exceptions import JWTExtendedException
+from flask import current_app
 
 from myapi.clock import from_epoch
 from myapi.extensions import db
 from myapi.logs import audit
-from myapi.models import AuthSession, User
-from myapi.security.personal_tokens import revoke_personal_token
-from myapi.security.policy import holder_status
-from myapi.security.revocation import TokenStatus, revoke_sessions, revoke_token
-from myapi.security.tokens import claims_are_well_formed, decode_presented
+from myapi.models import AuthSession
+from myapi.security.authentication import inspect_token
+from myapi.security.personal_tokens import revoke_owned_token, row_id_of
+from myapi.security.principal import Kind, Principal
+from myapi.security.revocation import client_holder, revoke_sessions, revoke_token, user_holder
 
 
 @dataclass(frozen=True)
@@ -33,74 +32,86 @@ class Holder:
     client_id: str | None = None
 
 
+def holder_of(principal: Principal) -> Holder:
+    if principal.kind is Kind.CLIENT:
+        return Holder(client_id=principal.client_id)
+    return Holder(user_id=principal.user_id)
+
+
 @dataclass(frozen=True)
 class ActiveToken:
     token: str
-    claims: dict[str, Any]
-    status: TokenStatus
+    principal: Principal
+    claims: dict[str, Any] | None  # None for a personal access token, which is no JWT
 
     @property
     def holder(self) -> Holder:
-        if self.status.client_id is not None:
-            return Holder(client_id=self.status.client_id)
-        return Holder(user_id=self.status.user_id)
+        return holder_of(self.principal)
 
     @property
     def kind(self) -> str:
         """`client`, `personal`, `refresh` or `access` (a user's session access token)."""
-        if self.status.client_id is not None:
-            return "client"
-        if "pat_id" in self.claims:
-            return "personal"
-        return self.claims["type"]
+        if self.principal.kind is Kind.SESSION:
+            return self.principal.token_type
+        return self.principal.kind.value
 
 
 def active_token(token: str) -> ActiveToken | None:
-    """The token with its holder's state when it would be accepted now; else None."""
-    try:
-        _header, claims = decode_presented(token)
-    except (jwt.PyJWTError, JWTExtendedException):
+    """The token with its principal when it would be accepted now; else None."""
+    inspected = inspect_token(token)
+    if inspected is None:
         return None
-    if not claims_are_well_formed(claims):
-        return None
-    status = holder_status(claims)
-    if status.revoked:
-        return None
-    return ActiveToken(token, claims, status)
+    principal, claims = inspected
+    return ActiveToken(token, principal, claims)
 
 
 def introspection_claims(active: ActiveToken) -> dict[str, Any]:
-    """RFC 7662 2.2 members for an active token: its claims, named as the RFC names them."""
-    claims = active.claims
-    members = {name: claims[name] for name in ("scope", "sub", "exp", "iat", "nbf", "iss", "aud")}
-    members["jti"] = claims["jti"]
-    members["token_type"] = "refresh_token" if claims["type"] == "refresh" else "access_token"
-    if active.status.client_id is not None:
-        members["client_id"] = active.status.client_id
+    """RFC 7662 2.2 members for an active token; `scope` is the effective scope."""
+    principal, claims = active.principal, active.claims or {}
+    config = current_app.config
+    members: dict[str, Any] = {
+        "active": True,
+        "scope": principal.scope,
+        "sub": principal.subject,
+        "exp": principal.expires_at,
+        "iat": principal.issued_at,
+        "nbf": claims.get("nbf", principal.issued_at),
+        "iss": claims.get("iss", config["JWT_ISSUER"]),
+        "aud": claims.get("aud", config["JWT_AUDIENCE"]),
+        "jti": principal.token_id,
+        "token_type": "refresh_token" if principal.token_type == "refresh" else "access_token",
+    }
+    if principal.kind is Kind.CLIENT:
+        members["client_id"] = principal.client_id
     else:
-        user = active.status.user or db.session.get(User, active.status.user_id)
-        members["username"] = user.username
-    return {"active": True} | members
+        assert principal.account is not None
+        members["username"] = principal.account.username
+    return members
 
 
 def end_token(active: ActiveToken) -> None:
     """Revoke `active` at its holder's request: a refresh token ends its session, a personal
     token its row, any other token is denied by `jti` until it would have expired."""
-    kind = active.kind
+    principal, kind = active.principal, active.kind
     if kind == "personal":
-        revoke_personal_token(active.token, active.status.user_id)
+        revoke_owned_token(row_id_of(principal.token_id), principal.user_id, reason="revoked")
     elif kind == "refresh":
         revoke_sessions(
-            AuthSession.id == active.claims["sid"], AuthSession.user_id == active.status.user_id
+            AuthSession.id == principal.session_id, AuthSession.user_id == principal.user_id
         )
         db.session.commit()
     else:
-        revoke_token(active.claims["jti"], from_epoch(active.claims["exp"]))
+        holder = (
+            client_holder(principal.client_id)
+            if principal.kind is Kind.CLIENT
+            else user_holder(principal.user_id)
+        )
+        revoke_token(holder, principal.token_id, from_epoch(principal.expires_at))
         db.session.commit()
     audit(
         "token_revoked_on_request",
         kind=kind,
-        jti=active.claims["jti"],
+        jti=principal.token_id,
         user_id=active.holder.user_id,
         client_id=active.holder.client_id,
     )

@@ -15,6 +15,7 @@ from flask import Response, current_app, url_for
 from myapi.extensions import api, limiter
 from myapi.http_policy import FORM_MIMETYPE
 from myapi.oauth import blp
+from myapi.oauth.ratelimits import oauth_client_key
 from myapi.oauth.schemas import (
     IntrospectionSchema,
     MetadataSchema,
@@ -25,7 +26,6 @@ from myapi.oauth.schemas import (
 )
 from myapi.oauth.server import CLIENT_AUTH_METHODS, GRANT_TYPES, authorization_server
 from myapi.openapi import BEARER_SCHEME
-from myapi.ratelimits import oauth_client_key
 from myapi.security.scopes import CLIENT_SCOPES
 
 CLIENT_SCHEME = "clientBasic"

@@ -43,9 +43,10 @@ from myapi.oauth.inspection import (
     end_token,
     introspection_claims,
 )
-from myapi.ratelimits import claimed_client_id
+from myapi.oauth.ratelimits import claimed_client_id
+from myapi.security.authentication import bearer_credential
 from myapi.security.policy import REALM, bearer_challenge
-from myapi.security.scopes import format_scope, parse_scope
+from myapi.security.scopes import effective_scope, format_scope, parse_scope
 from myapi.security.tokens import new_token_id, sign_token
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
@@ -85,12 +86,17 @@ class RegisteredClient(ClientMixin):
         return grant_type in GRANT_TYPES
 
     def get_allowed_scope(self, scope: str | None) -> str | None:
-        """The requested scopes if all are allowed (omitted: all allowed); None refuses."""
-        allowed = parse_scope(self.record.scope)
-        requested = parse_scope(scope) if scope is not None else allowed
-        if not requested or not requested <= allowed:
+        """The requested scopes if all are granted (omitted: all allowed); None refuses.
+
+        The grant is the one scope rule (`scopes.effective_scope`) against the client's
+        allowance; asking for more than it allows is refused, never silently narrowed.
+        """
+        allowance = parse_scope(self.record.scope)
+        requested = parse_scope(scope) if scope is not None else allowance
+        granted = effective_scope(requested, allowance)
+        if not requested or granted != requested:
             return None
-        return format_scope(requested)
+        return format_scope(granted)
 
     @property
     def scopes(self) -> set[str]:
@@ -154,12 +160,6 @@ class InvalidBearerToken(OAuth2Error):
         return [*super().get_headers(), ("WWW-Authenticate", bearer_challenge("invalid_token"))]
 
 
-def _bearer_token() -> str | None:
-    """`security.policy.normalize_authorization` has already spelled the scheme `Bearer`."""
-    scheme, _, credentials = flask_request.headers.get("Authorization", "").partition(" ")
-    return credentials.strip() if scheme == "Bearer" else None
-
-
 class TokenRevocation(RevocationEndpoint):
     """RFC 7009, for clients (their own tokens) and for users with a bearer token (theirs).
 
@@ -172,12 +172,12 @@ class TokenRevocation(RevocationEndpoint):
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
     def authenticate_endpoint_client(self, request: OAuth2Request) -> Holder:
-        bearer = _bearer_token()
+        bearer = bearer_credential()
         if bearer is None:
             client = super().authenticate_endpoint_client(request)
             return Holder(client_id=client.client_id)
         caller = active_token(bearer)
-        if caller is None or caller.claims["type"] != "access":
+        if caller is None or caller.principal.token_type != "access":
             raise InvalidBearerToken()
         return caller.holder
 

@@ -26,8 +26,8 @@ from myapi.protected.schemas import (
     UserAdminUpdateSchema,
     UserPageSchema,
 )
-from myapi.security.identity import acting_client_id, current_user_id
-from myapi.security.scopes import require_scope
+from myapi.security.authorization import require_scope
+from myapi.security.principal import Kind, caller
 
 blp = Blueprint("protected", __name__, url_prefix="/api/v1", description="Resources.")
 
@@ -37,12 +37,12 @@ ID = "int(min=1, max=2147483647)"
 
 def owned_notes() -> Select[tuple[Note]]:
     """The caller's own notes: what a user may read, and all that anyone may change."""
-    return select(Note).where(Note.owner_id == current_user_id())
+    return select(Note).where(Note.owner_id == caller().user_id)
 
 
 def readable_notes() -> Select[tuple[Note]]:
     """The notes the caller may read: their own, or every user's for an OAuth client."""
-    return select(Note) if acting_client_id() is not None else owned_notes()
+    return select(Note) if caller().kind is Kind.CLIENT else owned_notes()
 
 
 def note_or_404(notes: Select[tuple[Note]], note_id: int) -> Note:
@@ -67,7 +67,7 @@ class Notes(MethodView):
     @blp.response(201, NoteSchema)
     def post(self, data: dict[str, str]) -> Any:
         """Create a note."""
-        note = Note(owner_id=current_user_id(), **data)
+        note = Note(owner_id=caller().user_id, **data)
         db.session.add(note)
         db.session.commit()
         return note
@@ -130,7 +130,7 @@ class AdminUser(MethodView):
     def patch(self, data: dict[str, Any], user_id: int) -> Any:
         """Change an account's role or active state; disabling revokes all its tokens at once."""
         user = db.get_or_404(User, user_id, description="No such user.")
-        if user.id == current_user_id():
+        if user.id == caller().user_id:
             abort(409, message="Administrators cannot change their own role or status.")
         if "role" in data:
             set_role(user, data["role"])

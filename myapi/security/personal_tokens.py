@@ -1,38 +1,34 @@
 """Personal access tokens (PATs): long-lived opaque credentials a user makes for scripts.
 
-A PAT is `myapi_pat_` followed by 32 random bytes in base64url, so secret scanners can
-spot a leaked one by its prefix. Only its SHA-256 is stored: with 256 bits of entropy
-there is nothing to brute-force (unlike a password), so a fast unsalted hash is enough,
-and it lets a presented token be found by an indexed equality lookup.
-
-Presented as `Authorization: Bearer`, a PAT becomes synthetic claims shaped like a session
-access token (`decode_personal_token`), so `require_scope` and the token policy treat it
-like one. It is never fresh: it cannot do what needs a recent password login (changing
-the password, making PATs). Its liveness is read from the database, never from the
-revocation mirror: the lookup by hash that finds the token reads its owner's role and
-state in the same query, `personal_token_status` reuses that row (kept in `flask.g`), so
-one query per request answers both, and a revocation, expiry, disabling or demotion bites
-on the next request on every worker.
+A PAT is `myapi_pat_` and 32 random bytes (`opaque_tokens`), stored only as SHA-256. It is
+no JWT and never passes through the JWT library: presented as `Authorization: Bearer`,
+it is looked up by its hash together with its owner's public fields in one indexed query
+(`look_up`), and `security.authentication` makes its principal. It is never fresh, so it
+cannot do what needs a recent password login (changing the password, making PATs). Its
+liveness is read from the database on every use, never from the Redis mirror, so a
+revocation, expiry, disabling or demotion bites on the next request on every worker.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import secrets
-from datetime import timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from flask import current_app, g
-from flask_jwt_extended.exceptions import JWTDecodeError
-from sqlalchemy import ColumnElement, Row, func, select, update
+from flask import Response, request
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
-from myapi.clock import epoch_seconds, utcnow
+from myapi.clock import utcnow
 from myapi.extensions import db
-from myapi.logs import audit
+from myapi.logs import audit, report_outage
 from myapi.models import PersonalAccessToken, User
-from myapi.security.revocation import UNKNOWN, TokenStatus
-from myapi.security.scopes import ROLE_SCOPES, format_scope, parse_scope
+from myapi.security.opaque_tokens import (
+    has_opaque_shape,
+    new_opaque_token,
+    opaque_token_hash,
+)
+from myapi.security.principal import Account
+from myapi.security.scopes import format_scope, parse_scope
 
 PAT_PREFIX = "myapi_pat_"
 DEFAULT_DAYS = 30
@@ -42,12 +38,11 @@ MAX_LIVE_TOKENS = 50
 # `last_used_at` is written at most once a minute per token, so an ordinary request by a
 # busy script reads only: the listing shows the last use to the minute.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+_USED = "myapi.personal_token_used"
 
-_SHAPE = re.compile(re.escape(PAT_PREFIX) + r"[A-Za-z0-9_-]{43}")
 
-
-class ScopeBeyondRole(Exception):
-    """The requested scopes exceed what the owner's role allows (the scope ceiling)."""
+class ScopeBeyondGrant(Exception):
+    """The requested scopes exceed what the presenting credential may grant."""
 
     def __init__(self, excess: set[str]) -> None:
         super().__init__()
@@ -58,8 +53,109 @@ class TooManyTokens(Exception):
     """The owner already has MAX_LIVE_TOKENS live tokens."""
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def is_personal_token(token: str) -> bool:
+    return token.startswith(PAT_PREFIX)
+
+
+def token_id_of(row_id: int) -> str:
+    """A personal token's id as principals and introspection show it (no JWT `jti` looks so)."""
+    return f"pat-{row_id}"
+
+
+def row_id_of(token_id: str) -> int:
+    return int(token_id.removeprefix("pat-"))
+
+
+@dataclass(frozen=True, slots=True)
+class FoundToken:
+    """A presented token's row, with its owner's public fields."""
+
+    id: int
+    scope: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    account: Account
+
+    def refusal(self) -> str | None:
+        """Why the token cannot be used now (for the audit log); None when it can."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= utcnow():
+            return "expired"
+        if not self.account.is_active:
+            return "owner_disabled"
+        return None
+
+
+def look_up(token: str) -> FoundToken | None:
+    """The presented token's row and owner, in one query; None if malformed or unknown.
+
+    Columns rather than ORM rows: an ORM row would sit in the session's identity map and
+    could hide a later change (last use, revocation) from the same session.
+    """
+    if not has_opaque_shape(token, PAT_PREFIX):
+        return None
+    row = db.session.execute(
+        select(
+            PersonalAccessToken.id,
+            PersonalAccessToken.scope,
+            PersonalAccessToken.created_at,
+            PersonalAccessToken.expires_at,
+            PersonalAccessToken.last_used_at,
+            PersonalAccessToken.revoked_at,
+            User.id.label("user_id"),
+            User.username,
+            User.email,
+            User.role,
+            User.is_active,
+            User.created_at.label("user_created_at"),
+        )
+        .join(User, User.id == PersonalAccessToken.user_id)
+        .where(PersonalAccessToken.token_hash == opaque_token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    account = Account(
+        row.user_id, row.username, row.email, row.role, row.is_active, row.user_created_at
+    )
+    return FoundToken(
+        row.id, row.scope, row.created_at, row.expires_at, row.last_used_at, row.revoked_at, account
+    )
+
+
+def note_use(found: FoundToken) -> None:
+    """Remember that this request used the token, for `record_use` after the view."""
+    request.environ[_USED] = found
+
+
+def record_use(response: Response) -> Response:
+    """After the request: write `last_used_at`, at most once per LAST_USED_RESOLUTION.
+
+    So an ordinary request by a busy script writes nothing; its own transaction, after
+    the view's, so the view never commits a use by accident or loses one on rollback.
+    """
+    found: FoundToken | None = request.environ.pop(_USED, None)
+    if found is None:
+        return response
+    now = utcnow()
+    if found.last_used_at is not None and now - found.last_used_at < LAST_USED_RESOLUTION:
+        return response
+    db.session.rollback()
+    try:
+        db.session.execute(
+            update(PersonalAccessToken)
+            .where(PersonalAccessToken.id == found.id)
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except SQLAlchemyError as error:
+        # The answer is already decided; a lost "last used" minute must not turn it into a 500.
+        db.session.rollback()
+        report_outage("database", error)
+    return response
 
 
 def _live() -> ColumnElement[bool]:
@@ -68,26 +164,30 @@ def _live() -> ColumnElement[bool]:
 
 
 def issue_personal_token(
-    user: User, name: str, scope: str, expires_in_days: int
+    user_id: int, name: str, scope: str, expires_in_days: int, *, within: frozenset[str]
 ) -> tuple[PersonalAccessToken, str]:
-    """Create a token for `user`; returns its row and the token, which is never stored."""
+    """Create a token for the user; returns its row and the token, which is never stored.
+
+    `within` is the presenting credential's effective scope: a PAT never holds more than
+    the token that made it, so a narrowed token cannot mint a wider credential.
+    """
     requested = parse_scope(scope)
-    excess = requested - set(ROLE_SCOPES.get(user.role, ()))
+    excess = requested - within
     if excess:
-        raise ScopeBeyondRole(excess)
+        raise ScopeBeyondGrant(set(excess))
     # Lock the owner's row while counting (PostgreSQL), so two concurrent requests cannot
     # both take the last place.
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    count = select(func.count()).where(PersonalAccessToken.user_id == user.id, _live())
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    count = select(func.count()).where(PersonalAccessToken.user_id == user_id, _live())
     if db.session.scalar(count) >= MAX_LIVE_TOKENS:
         db.session.rollback()
         raise TooManyTokens
-    token = PAT_PREFIX + secrets.token_urlsafe(32)
+    token = new_opaque_token(PAT_PREFIX)
     now = utcnow().replace(microsecond=0)
     record = PersonalAccessToken(
-        user_id=user.id,
+        user_id=user_id,
         name=name,
-        token_hash=token_hash(token),
+        token_hash=opaque_token_hash(token),
         scope=format_scope(requested),
         created_at=now,
         expires_at=now + timedelta(days=expires_in_days),
@@ -96,7 +196,7 @@ def issue_personal_token(
     db.session.commit()
     audit(
         "personal_token_created",
-        user_id=user.id,
+        user_id=user_id,
         token_id=record.id,
         scope=record.scope,
         expires_at=record.expires_at.isoformat(),
@@ -115,146 +215,14 @@ def live_personal_tokens(user_id: int) -> list[PersonalAccessToken]:
     )
 
 
-def _lookup(condition: ColumnElement[bool]) -> Row[Any] | None:
-    """The token's columns and its owner, in one query.
-
-    Columns rather than the ORM row: the row object would sit in the session's identity
-    map and could hide a later change (last use, revocation) from the same session.
-    """
-    return db.session.execute(
-        select(
-            PersonalAccessToken.id,
-            PersonalAccessToken.user_id,
-            PersonalAccessToken.scope,
-            PersonalAccessToken.created_at,
-            PersonalAccessToken.expires_at,
-            PersonalAccessToken.last_used_at,
-            PersonalAccessToken.revoked_at,
-            User,
-        )
-        .join(User, User.id == PersonalAccessToken.user_id)
-        .where(condition)
-    ).first()
-
-
-def decode_personal_token(token: str) -> dict[str, Any]:
-    """The synthetic claims of a presented PAT; JWTDecodeError when malformed or unknown.
-
-    Expiry and revocation are judged by `personal_token_status`, which the blocklist
-    loader calls next and which reuses the row found here.
-    """
-    if not _SHAPE.fullmatch(token):
-        raise JWTDecodeError("malformed personal access token")
-    found = _lookup(PersonalAccessToken.token_hash == token_hash(token))
-    if found is None:
-        raise JWTDecodeError("unknown personal access token")
-    g.personal_token = found
-    return _claims(found)
-
-
-def _claims(found: Row[Any]) -> dict[str, Any]:
-    config = current_app.config
-    ids = f"pat-{found.id}"
-    return {
-        "sub": str(found.user_id),
-        "type": "access",
-        "fresh": False,
-        "jti": ids,
-        "sid": ids,
-        "scope": found.scope,
-        "iat": epoch_seconds(found.created_at),
-        "nbf": epoch_seconds(found.created_at),
-        "exp": epoch_seconds(found.expires_at),
-        "iss": config["JWT_ISSUER"],
-        "aud": config["JWT_AUDIENCE"],
-        "pat_id": found.id,
-    }
-
-
-def personal_token_status(claims: dict[str, Any]) -> TokenStatus:
-    """Live while not revoked, not expired, and its owner exists and is active.
-
-    The role is the owner's current one, so `require_scope`'s intersection of the
-    token's scope with the role makes a demotion bite at once.
-    """
-    found = _row_for(claims)
-    if found is None:
-        return UNKNOWN
-    user: User = found.User
-    token_live = found.revoked_at is None and found.expires_at > utcnow()
-    if token_live and user.is_active:
-        _record_use(found)
-    else:
-        audit(
-            "personal_token_refused",
-            user_id=user.id,
-            token_id=found.id,
-            reason=_refusal(found, token_live),
-        )
-    return TokenStatus(
-        user_id=user.id,
-        role=user.role,
-        active=user.is_active,
-        # The token's own row plays the part of a session; there is no jti to deny.
-        session_live=token_live,
-        jti_revoked=False,
-        user=user,
-    )
-
-
-def _row_for(claims: dict[str, Any]) -> Row[Any] | None:
-    """The row `decode_personal_token` found in this request, else read again by id."""
-    found = g.pop("personal_token", None)
-    if found is None or found.id != claims.get("pat_id"):
-        found = _lookup(PersonalAccessToken.id == claims.get("pat_id"))
-    if found is None or str(found.user_id) != claims.get("sub"):
-        return None
-    return found
-
-
-def _refusal(found: Row[Any], token_live: bool) -> str:
-    if token_live:
-        return "owner_disabled"
-    return "revoked" if found.revoked_at is not None else "expired"
-
-
-def _record_use(found: Row[Any]) -> None:
-    """Note the use, at most once per LAST_USED_RESOLUTION: no write per ordinary request.
-
-    Committed at once (nothing else is pending before the view runs), since a read-only
-    view never commits.
-    """
-    now = utcnow()
-    if found.last_used_at is not None and now - found.last_used_at < LAST_USED_RESOLUTION:
-        return
-    db.session.execute(
-        update(PersonalAccessToken)
-        .where(PersonalAccessToken.id == found.id)
-        .values(last_used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-
-
-def revoke_personal_token(token: str, user_id: int) -> bool:
-    """Revoke a token presented in full; False when it is unknown or not `user_id`'s."""
-    if not _SHAPE.fullmatch(token):
-        return False
-    return _revoke_one(
-        PersonalAccessToken.token_hash == token_hash(token), user_id, reason="revoked"
-    )
-
-
 def revoke_owned_token(token_id: int, user_id: int, *, reason: str) -> bool:
     """Revoke one of the user's tokens by id; False when there is no such unrevoked token."""
-    return _revoke_one(PersonalAccessToken.id == token_id, user_id, reason=reason)
-
-
-def _revoke_one(condition: ColumnElement[bool], user_id: int, *, reason: str) -> bool:
-    revoked = _revoke_where(condition, PersonalAccessToken.user_id == user_id)
+    revoked = _revoke_where(
+        PersonalAccessToken.id == token_id, PersonalAccessToken.user_id == user_id
+    )
     db.session.commit()
-    for token_id in revoked:
-        audit("personal_token_revoked", user_id=user_id, token_id=token_id, reason=reason)
+    for revoked_id in revoked:
+        audit("personal_token_revoked", user_id=user_id, token_id=revoked_id, reason=reason)
     return bool(revoked)
 
 

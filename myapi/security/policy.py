@@ -1,4 +1,4 @@
-"""Token policy: every flask-jwt-extended loader, registered in one place by the factory.
+"""Token policy: every flask-jwt-extended loader and every authentication answer, in one place.
 
 The library's defaults (422 answers, `{"msg": ...}` bodies, no `WWW-Authenticate`)
 are replaced here by RFC 6750 challenges in problem+json bodies whose text never
@@ -10,15 +10,24 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 
 from myapi.errors import problem
 from myapi.extensions import jwt
 from myapi.logs import audit
-from myapi.security.personal_tokens import personal_token_status
-from myapi.security.revocation import TokenStatus, token_status
-from myapi.security.scopes import InsufficientScope, UserTokenRequired, format_scope
-from myapi.security.tokens import claims_are_well_formed
+from myapi.security import personal_tokens
+from myapi.security.authentication import TokenRejected, check_revocation
+from myapi.security.scopes import (
+    FreshLoginRequired,
+    InsufficientScope,
+    UserTokenRequired,
+    format_scope,
+)
+from myapi.security.tokens import (
+    claims_are_well_formed,
+    decode_verified,
+    signing_key_for_current_token,
+)
 
 REALM = "myapi"
 _SECOND_BEARER = re.compile(r",\s*bearer\b", re.IGNORECASE)
@@ -83,23 +92,6 @@ def user_token_required(_error: UserTokenRequired) -> Response:
     )
 
 
-def holder_status(claims: dict[str, Any]) -> TokenStatus:
-    """The state of whoever a token speaks for, in one storage round trip.
-
-    A personal access token's state is its own row, read with the token itself; every
-    other token's comes from the revocation store.
-    """
-    if "pat_id" in claims:
-        return personal_token_status(claims)
-    return token_status(claims)
-
-
-def is_revoked(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
-    """The blocklist loader, whose answer the request keeps."""
-    g.token_status = holder_status(claims)
-    return g.token_status.revoked
-
-
 def normalize_authorization() -> Response | None:
     """Match the auth scheme case-insensitively (RFC 9110 11.1); refuse a token sent twice.
 
@@ -124,9 +116,11 @@ def normalize_authorization() -> Response | None:
 
 
 def register_token_policy(app: Flask) -> None:
-    # No decode key loader: extensions.SingleDecodeJWTManager verifies each token in one
-    # pass with the configured key, and checks the raw claims there (tokens.decode_verified).
-    jwt.token_in_blocklist_loader(is_revoked)
+    """Every loader of flask-jwt-extended, the answers to every authentication failure, and
+    the header normalisation that runs before any of them."""
+    jwt.token_decoder(decode_verified)
+    jwt.encode_key_loader(signing_key_for_current_token)
+    jwt.token_in_blocklist_loader(check_revocation)
     jwt.token_verification_loader(lambda _header, claims: claims_are_well_formed(claims))
     jwt.unauthorized_loader(no_credentials)
     jwt.invalid_token_loader(lambda _reason: invalid_token("malformed"))
@@ -136,5 +130,8 @@ def register_token_policy(app: Flask) -> None:
     jwt.token_verification_failed_loader(lambda _header, _claims: invalid_token("bad_claims"))
     jwt.needs_fresh_token_loader(fresh_login_required)
     app.before_request(normalize_authorization)
+    app.after_request(personal_tokens.record_use)
+    app.register_error_handler(TokenRejected, lambda error: invalid_token(error.reason))
+    app.register_error_handler(FreshLoginRequired, fresh_login_required)
     app.register_error_handler(InsufficientScope, insufficient_scope)
     app.register_error_handler(UserTokenRequired, user_token_required)

@@ -1,176 +1,227 @@
 """Revocation state, answered in one storage round trip per authenticated request.
 
-A token is live only while its user exists and is active, its session is live
-and belongs to that user, and its own `jti` is not on the denylist. An OAuth
-client's token (it carries `client_id`) is live only while the client exists and
-is active, the client's current credential is the one the token was issued under
-(`sid`: rotating the secret or disabling the client ends all its tokens at once),
-and its `jti` is not denied. Logout, logout-all, password change, reuse detection
-and disabling all act through `revoke_sessions` and `revoke_token`, so every
-worker on every host sees a revocation on its next request: there is no
-per-process cache of revocation state.
+A user's token is live only while the user exists and is active, its session is live
+and belongs to that user, and its own `jti` is not on the denylist. An OAuth client's
+token is live only while the client exists and is active, the client's current
+credential is the one the token was issued under (rotating the secret or disabling the
+client ends all its tokens at once), and its `jti` is not denied. Every revocation acts
+through `revoke_sessions` and `revoke_token`, and every worker on every host sees it on
+its next request: there is no per-process cache of revocation state.
 
-The SQL database is the source of truth. Without Redis, one query reads user
-(or client), session and denylist state. With `REDIS_URL`, Redis mirrors it (one
-MGET per request): a key per live session holding its user id (an allowlist, so
-an unknown or foreign session is refused), a key per denied `jti`, the user's
-role and status, and a client's credential id, status and allowed scopes. Cached
-user and client state is dropped before and after each change's commit
-(`user_changed`, `client_changed`), so the next request reads the committed row.
-Revocations reach Redis *before* the database commit, so a failure can only
-over-revoke, never leave a revoked token live; each key expires when the tokens
-it speaks for would have; and a sentinel key lets any worker notice that Redis
-lost its data and rebuild the mirror from the database first.
+The SQL database is the source of truth. Without Redis, one query reads the holder,
+session and denylist state. With `REDIS_URL`, Redis mirrors it, one hash tag per holder
+(`{u:42}`, `{c:client_...}`) so that everything one request reads sits on one Redis
+Cluster slot, next to the caller's rate-limit counter:
+
+- `myapi:revocation:{u:42}:account` the user's public fields as JSON (`-`: no such
+  user); it doubles as the sentinel of the user's whole mirror: when it is missing
+  (expired, dropped after a change, or Redis lost its data) the next request rebuilds
+  the user's session and denylist keys from the database first;
+- `...{u:42}:sid:<session id>` `1` while the session is live, `0` once revoked (a
+  tombstone, so no late write can bring it back);
+- `...{u:42}:jti:<jti>` a denied token, until it would have expired anyway;
+- `...{c:<id>}:client` a client's credential id, status and allowed scopes, and
+  `...{c:<id>}:jti:<jti>` its denied tokens.
+
+A request reads its three keys in the same round trip as its rate-limit hit
+(`stage`, then `adapters.limits_storage`), or with one `MGET` when the limiter did not
+run. Revocations reach Redis *before* the database commit, so a failure can only
+over-revoke, never leave a revoked token live; cached holder state is dropped before
+and after each change's commit.
 """
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import redis
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import ColumnElement, delete, exists, or_, select, update
 
+from myapi.adapters.limits_storage import PiggybackRead, request_piggyback
 from myapi.clock import epoch_seconds, utcnow
 from myapi.extensions import db
-from myapi.models import (
-    CLIENT_ID_FORMAT,
-    AuthSession,
-    OAuthClient,
-    PersonalAccessToken,
-    RevokedToken,
-    User,
-)
+from myapi.models import AuthSession, OAuthClient, PersonalAccessToken, RevokedToken, User
+from myapi.security.principal import Account
 
-_USER_ID = re.compile(r"[0-9]{1,18}")
 _PREFIX = "myapi:revocation:"
-_SENTINEL = _PREFIX + "loaded"
-_USER_STATE_SECONDS = 600
+#: Cached holder state lives this long; the mirror of a quiet holder is rebuilt after it.
+HOLDER_STATE_SECONDS = 600
 # Cached in place of a user's or client's state when the row does not exist.
 _NO_ROW = "-"
+_LIVE, _REVOKED = "1", "0"
+_STAGED = "myapi.revocation_staged"
+
+# Mark a session live unless it has been revoked (a tombstone is never overwritten).
+_MARK_LIVE_UNLESS_REVOKED = """
+if redis.call("get", KEYS[1]) == ARGV[1] then
+    return 0
+end
+redis.call("set", KEYS[1], ARGV[2], "EX", ARGV[3])
+return 1
+"""
 
 
-@dataclass(frozen=True)
-class TokenStatus:
-    """The holder's state for one token: a user's, or (with `client_id`) an OAuth client's.
+@dataclass(frozen=True, slots=True)
+class SessionTokenRef:
+    """A user's token from a login session: whose, which session, which token."""
 
-    For a client, `session_live` says the token's credential is the client's current one,
-    and `client_scopes` are the scopes the client may hold now.
-    """
-
-    user_id: int | None
-    role: str
-    active: bool
-    session_live: bool
-    jti_revoked: bool
-    user: User | None = None
-    client_id: str | None = None
-    client_scopes: tuple[str, ...] = ()
+    user_id: int
+    session_id: str
+    jti: str
 
     @property
-    def revoked(self) -> bool:
-        holder_known = self.user_id is not None or self.client_id is not None
-        return not holder_known or not self.active or not self.session_live or self.jti_revoked
+    def holder(self) -> str:
+        return user_holder(self.user_id)
 
 
-UNKNOWN = TokenStatus(user_id=None, role="", active=False, session_live=False, jti_revoked=True)
+@dataclass(frozen=True, slots=True)
+class ClientTokenRef:
+    """An OAuth client's own token: which client, under which credential, which token."""
+
+    client_id: str
+    credential_id: str
+    jti: str
+
+    @property
+    def holder(self) -> str:
+        return client_holder(self.client_id)
 
 
-def _token_ids(claims: dict[str, Any]) -> tuple[int, str, str] | None:
-    sub, sid, jti = claims.get("sub"), claims.get("sid"), claims.get("jti")
-    if not (isinstance(sub, str) and _USER_ID.fullmatch(sub)):
-        return None
-    if not (isinstance(sid, str) and isinstance(jti, str)):
-        return None
-    return int(sub), sid, jti
+TokenRef = SessionTokenRef | ClientTokenRef
 
 
-def _client_token_ids(claims: dict[str, Any]) -> tuple[str, str, str] | None:
-    """A client token names its client twice (`sub` and `client_id`); both must agree."""
-    client_id, sid, jti = claims.get("client_id"), claims.get("sid"), claims.get("jti")
-    if not (isinstance(client_id, str) and CLIENT_ID_FORMAT.fullmatch(client_id)):
-        return None
-    if claims.get("sub") != client_id or not (isinstance(sid, str) and isinstance(jti, str)):
-        return None
-    return client_id, sid, jti
+def user_holder(user_id: int) -> str:
+    return f"u:{user_id}"
 
 
-def _client_status(
-    client_id: str, sid: str, state: tuple[str, bool, str], jti_revoked: bool
-) -> TokenStatus:
-    credential_id, active, scope = state
-    return TokenStatus(
-        user_id=None,
-        role="",
-        active=active,
-        session_live=credential_id == sid,
-        jti_revoked=jti_revoked,
-        client_id=client_id,
-        client_scopes=tuple(scope.split()),
-    )
+def client_holder(client_id: str) -> str:
+    return f"c:{client_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class HolderState:
+    """What the store knows of a token: whether it is live, and its holder's current state.
+
+    `account` is a user's public fields (user tokens); `client_scope` is what a client may
+    hold now (client tokens).
+    """
+
+    live: bool
+    account: Account | None = None
+    client_scope: str = ""
+
+
+class RevocationStore(Protocol):
+    """Where revocation state is read on every request and written on every revocation."""
+
+    def stage(self, ref: TokenRef) -> None:
+        """Ask for `ref`'s state to be read with the request's rate-limit round trip."""
+
+    def state(self, ref: TokenRef) -> HolderState | None:
+        """The token's state; None when its holder does not exist."""
+
+    def session_live_until(self, user_id: int, session_id: str, expires_at: datetime) -> None:
+        """A login or refresh: the session's tokens are live until `expires_at`."""
+
+    def sessions_revoked(self, sessions: Iterable[tuple[int, str, datetime]]) -> None:
+        """Revoked sessions, as (user id, session id, when its last token expires)."""
+
+    def token_revoked(self, holder: str, jti: str, expires_at: datetime) -> None:
+        """One token denied by `jti` until it would have expired anyway."""
+
+    def holders_changed(self, holders: Iterable[str]) -> None:
+        """A user's or client's state changed: forget what is cached of it."""
+
+    def ping(self) -> None:
+        """Raise if the store cannot answer now."""
+
+
+def _account(row: Any) -> Account:
+    return Account(row.id, row.username, row.email, row.role, row.is_active, row.created_at)
+
+
+_ACCOUNT_COLUMNS = (User.id, User.username, User.email, User.role, User.is_active, User.created_at)
 
 
 class SqlRevocationStore:
-    """The database alone: one query joins user, session and denylist."""
+    """The database alone: one query per request joins the holder with session and denylist."""
 
-    def status(self, claims: dict[str, Any]) -> TokenStatus:
-        if "client_id" in claims:
-            return self._client_token_status(claims)
-        ids = _token_ids(claims)
-        if ids is None:
-            return UNKNOWN
-        user_id, sid, jti = ids
+    def stage(self, ref: TokenRef) -> None:
+        """Nothing to read ahead: the query is the round trip."""
+
+    def state(self, ref: TokenRef) -> HolderState | None:
+        if isinstance(ref, ClientTokenRef):
+            return self._client_state(ref)
         session_live = exists().where(
-            AuthSession.id == sid,
+            AuthSession.id == ref.session_id,
             AuthSession.user_id == User.id,
             AuthSession.revoked_at.is_(None),
         )
-        jti_revoked = exists().where(RevokedToken.jti == jti)
+        denied = exists().where(RevokedToken.jti == ref.jti)
         row = db.session.execute(
-            select(User, session_live, jti_revoked).where(User.id == user_id)
+            select(*_ACCOUNT_COLUMNS, session_live.label("live"), denied.label("denied")).where(
+                User.id == ref.user_id
+            )
         ).first()
         if row is None:
-            return UNKNOWN
-        user, live, revoked = row
-        return TokenStatus(user.id, user.role, user.is_active, bool(live), bool(revoked), user)
+            return None
+        account = _account(row)
+        return HolderState(account.is_active and row.live and not row.denied, account=account)
 
-    def _client_token_status(self, claims: dict[str, Any]) -> TokenStatus:
-        """One query: the client's row with EXISTS for the `jti` in the denylist."""
-        ids = _client_token_ids(claims)
-        if ids is None:
-            return UNKNOWN
-        client_id, sid, jti = ids
+    def _client_state(self, ref: ClientTokenRef) -> HolderState | None:
         row = db.session.execute(
             select(
                 OAuthClient.credential_id,
                 OAuthClient.is_active,
                 OAuthClient.scope,
-                exists().where(RevokedToken.jti == jti),
-            ).where(OAuthClient.client_id == client_id)
+                exists().where(RevokedToken.jti == ref.jti).label("denied"),
+            ).where(OAuthClient.client_id == ref.client_id)
         ).first()
         if row is None:
-            return UNKNOWN
-        credential_id, active, scope, revoked = row
-        return _client_status(client_id, sid, (credential_id, active, scope), bool(revoked))
+            return None
+        live = row.is_active and row.credential_id == ref.credential_id and not row.denied
+        return HolderState(live, client_scope=row.scope)
 
-    def session_live_until(self, session_id: str, user_id: int, expires_at: datetime) -> None:
+    def session_live_until(self, user_id: int, session_id: str, expires_at: datetime) -> None:
         """Nothing to mirror: the row is the state."""
 
-    def sessions_revoked(self, session_ids: Iterable[str]) -> None:
+    def sessions_revoked(self, sessions: Iterable[tuple[int, str, datetime]]) -> None:
         """Nothing to mirror: the rows are the state."""
 
-    def token_revoked(self, jti: str, expires_at: datetime) -> None:
+    def token_revoked(self, holder: str, jti: str, expires_at: datetime) -> None:
         """Nothing to mirror: the row is the state."""
 
-    def user_changed(self, user_id: int) -> None:
-        """Nothing to mirror: the row is the state."""
+    def holders_changed(self, holders: Iterable[str]) -> None:
+        """Nothing cached: the rows are the state."""
 
-    def client_changed(self, client_id: str) -> None:
-        """Nothing to mirror: the row is the state."""
+    def ping(self) -> None:
+        """The database is checked on its own by /readyz."""
+
+
+def _key(holder: str, suffix: str) -> str:
+    return f"{_PREFIX}{{{holder}}}:{suffix}"
+
+
+def _keys(ref: TokenRef) -> list[str]:
+    """The keys one request reads for `ref`: holder state first (the sentinel), then the rest."""
+    if isinstance(ref, ClientTokenRef):
+        return [_key(ref.holder, "client"), _key(ref.holder, "jti:" + ref.jti)]
+    return [
+        _key(ref.holder, "account"),
+        _key(ref.holder, "sid:" + ref.session_id),
+        _key(ref.holder, "jti:" + ref.jti),
+    ]
+
+
+def _seconds_until(expires_at: datetime) -> int:
+    """A key's lifetime: until the tokens it speaks for expire, plus the verifiers' leeway."""
+    leeway = current_app.config["JWT_LEEWAY_SECONDS"]
+    return epoch_seconds(expires_at) - epoch_seconds(utcnow()) + leeway
 
 
 class RedisRevocationStore:
@@ -178,132 +229,140 @@ class RedisRevocationStore:
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
+        self._mark_live = client.register_script(_MARK_LIVE_UNLESS_REVOKED)
 
-    def status(self, claims: dict[str, Any]) -> TokenStatus:
-        if "client_id" in claims:
-            return self._client_token_status(claims)
-        ids = _token_ids(claims)
-        if ids is None:
-            return UNKNOWN
-        user_id, sid, jti = ids
-        keys = [_SENTINEL, _PREFIX + "jti:" + jti, _PREFIX + "sid:" + sid, self._user_key(user_id)]
-        loaded, jti_marker, sid_owner, user_state = self.client.mget(keys)
-        if loaded is None:
-            self.rebuild()
-            loaded, jti_marker, sid_owner, user_state = self.client.mget(keys)
-        if user_state is None:
-            user_state = self._cache_user_state(user_id)
-        if user_state == _NO_ROW:
-            return UNKNOWN
-        role, _, active = user_state.partition(":")
-        session_live = sid_owner == str(user_id)
-        return TokenStatus(user_id, role, active == "1", session_live, jti_marker is not None)
+    def stage(self, ref: TokenRef) -> None:
+        read = PiggybackRead(_keys(ref))
+        request_piggyback(read)
+        request.environ[_STAGED] = (ref, read)
 
-    def _client_token_status(self, claims: dict[str, Any]) -> TokenStatus:
-        """One MGET: the sentinel, the `jti` denial key and the client's cached state."""
-        ids = _client_token_ids(claims)
-        if ids is None:
-            return UNKNOWN
-        client_id, sid, jti = ids
-        keys = [_SENTINEL, _PREFIX + "jti:" + jti, self._client_key(client_id)]
-        loaded, jti_marker, client_state = self.client.mget(keys)
-        if loaded is None:
-            self.rebuild()
-            loaded, jti_marker, client_state = self.client.mget(keys)
-        if client_state is None:
-            client_state = self._cache_client_state(client_id)
-        if client_state == _NO_ROW:
-            return UNKNOWN
-        credential_id, active, scope = client_state.split(" ", 2)
-        return _client_status(
-            client_id, sid, (credential_id, active == "1", scope), jti_marker is not None
-        )
+    def state(self, ref: TokenRef) -> HolderState | None:
+        holder_state, *token_keys = self._read(ref)
+        if holder_state is None:
+            self._rebuild(ref)
+            holder_state, *token_keys = self.client.mget(_keys(ref))
+        if holder_state is None or holder_state == _NO_ROW:
+            return None
+        if isinstance(ref, ClientTokenRef):
+            credential_id, active, scope = holder_state.split(" ", 2)
+            jti_marker = token_keys[0]
+            live = active == "1" and credential_id == ref.credential_id and jti_marker is None
+            return HolderState(live, client_scope=scope)
+        sid_marker, jti_marker = token_keys
+        account = _decode_account(holder_state)
+        live = account.is_active and sid_marker == _LIVE and jti_marker is None
+        return HolderState(live, account=account)
 
-    def session_live_until(self, session_id: str, user_id: int, expires_at: datetime) -> None:
-        """Allow the session's tokens until the last of them expires (set at login and refresh)."""
-        pipe = self.client.pipeline(transaction=False)
-        self._mark(pipe, _PREFIX + "sid:" + session_id, expires_at, value=str(user_id))
-        pipe.execute()
+    def _read(self, ref: TokenRef) -> list[str | None]:
+        """The values the rate-limit round trip already read for `ref`, else one MGET."""
+        staged = request.environ.get(_STAGED) if has_request_context() else None
+        if staged is not None and staged[0] == ref and staged[1].values is not None:
+            return staged[1].values
+        return self.client.mget(_keys(ref))
 
-    def sessions_revoked(self, session_ids: Iterable[str]) -> None:
-        keys = [_PREFIX + "sid:" + session_id for session_id in session_ids]
-        if keys:
-            self.client.delete(*keys)
+    def _rebuild(self, ref: TokenRef) -> None:
+        """Re-create a holder's mirror from the database, its state key (the sentinel) last."""
+        if isinstance(ref, ClientTokenRef):
+            self._rebuild_client(ref.client_id)
+        else:
+            self._rebuild_user(ref.user_id)
 
-    def token_revoked(self, jti: str, expires_at: datetime) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        self._mark(pipe, _PREFIX + "jti:" + jti, expires_at)
-        pipe.execute()
-
-    def user_changed(self, user_id: int) -> None:
-        """Forget the cached role and state; the next request reads the committed row."""
-        self.client.delete(self._user_key(user_id))
-
-    def client_changed(self, client_id: str) -> None:
-        """Forget the cached credential, status and scopes; the next request reads the row."""
-        self.client.delete(self._client_key(client_id))
-
-    def ping(self) -> None:
-        self.client.ping()
-
-    def rebuild(self) -> None:
-        """Re-create every key from the database, then the sentinel (after a Redis data loss)."""
-        now = utcnow()
+    def _rebuild_user(self, user_id: int) -> None:
+        holder = user_holder(user_id)
+        row = db.session.execute(select(*_ACCOUNT_COLUMNS).where(User.id == user_id)).first()
         sessions = db.session.execute(
             select(
-                AuthSession.id,
-                AuthSession.user_id,
-                AuthSession.refresh_expires_at,
-                AuthSession.access_expires_at,
-            ).where(AuthSession.revoked_at.is_(None))
+                AuthSession.id, AuthSession.refresh_expires_at, AuthSession.access_expires_at
+            ).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
         ).all()
-        tokens = db.session.execute(
-            select(RevokedToken.jti, RevokedToken.expires_at).where(RevokedToken.expires_at > now)
-        ).all()
+        for session_id, refresh_expires_at, access_expires_at in sessions:
+            self.session_live_until(user_id, session_id, max(refresh_expires_at, access_expires_at))
         pipe = self.client.pipeline(transaction=False)
-        for sid, user_id, refresh, access in sessions:
-            self._mark(pipe, _PREFIX + "sid:" + sid, max(refresh, access), value=str(user_id))
-        for jti, expires_at in tokens:
-            self._mark(pipe, _PREFIX + "jti:" + jti, expires_at)
-        pipe.set(_SENTINEL, epoch_seconds(now))
+        self._mark_denied_tokens(pipe, holder)
+        state = _NO_ROW if row is None else _encode_account(_account(row))
+        pipe.set(_key(holder, "account"), state, ex=HOLDER_STATE_SECONDS)
         pipe.execute()
 
-    def _cache_user_state(self, user_id: int) -> str:
-        row = db.session.execute(
-            select(User.role, User.is_active).where(User.id == user_id)
-        ).first()
-        state = _NO_ROW if row is None else f"{row.role}:{int(row.is_active)}"
-        self.client.set(self._user_key(user_id), state, ex=_USER_STATE_SECONDS)
-        return state
-
-    def _cache_client_state(self, client_id: str) -> str:
+    def _rebuild_client(self, client_id: str) -> None:
+        holder = client_holder(client_id)
         row = db.session.execute(
             select(OAuthClient.credential_id, OAuthClient.is_active, OAuthClient.scope).where(
                 OAuthClient.client_id == client_id
             )
         ).first()
+        pipe = self.client.pipeline(transaction=False)
+        self._mark_denied_tokens(pipe, holder)
         state = _NO_ROW if row is None else f"{row[0]} {int(row[1])} {row[2]}"
-        self.client.set(self._client_key(client_id), state, ex=_USER_STATE_SECONDS)
-        return state
+        pipe.set(_key(holder, "client"), state, ex=HOLDER_STATE_SECONDS)
+        pipe.execute()
+
+    def _mark_denied_tokens(self, pipe: Any, holder: str) -> None:
+        """Queue a key per denied, unexpired token of the holder.
+
+        Rows written before tokens recorded their holder (`holder` NULL) are included for
+        every holder: they expire within a token lifetime of the upgrade.
+        """
+        denied = db.session.execute(
+            select(RevokedToken.jti, RevokedToken.expires_at).where(
+                or_(RevokedToken.holder == holder, RevokedToken.holder.is_(None)),
+                RevokedToken.expires_at > utcnow(),
+            )
+        ).all()
+        for jti, expires_at in denied:
+            self._set(pipe, _key(holder, "jti:" + jti), _LIVE, expires_at)
+
+    def session_live_until(self, user_id: int, session_id: str, expires_at: datetime) -> None:
+        seconds = _seconds_until(expires_at)
+        if seconds > 0:
+            key = _key(user_holder(user_id), "sid:" + session_id)
+            self._mark_live([key], [_REVOKED, _LIVE, seconds])
+
+    def sessions_revoked(self, sessions: Iterable[tuple[int, str, datetime]]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for user_id, session_id, expires_at in sessions:
+            self._set(pipe, _key(user_holder(user_id), "sid:" + session_id), _REVOKED, expires_at)
+        pipe.execute()
+
+    def token_revoked(self, holder: str, jti: str, expires_at: datetime) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        self._set(pipe, _key(holder, "jti:" + jti), _LIVE, expires_at)
+        pipe.execute()
+
+    def holders_changed(self, holders: Iterable[str]) -> None:
+        keys = [
+            _key(holder, "client" if holder.startswith("c:") else "account") for holder in holders
+        ]
+        if keys:
+            self.client.delete(*keys)
+
+    def ping(self) -> None:
+        self.client.ping()
 
     @staticmethod
-    def _user_key(user_id: int) -> str:
-        return f"{_PREFIX}user:{user_id}"
-
-    @staticmethod
-    def _client_key(client_id: str) -> str:
-        return f"{_PREFIX}client:{client_id}"
-
-    @staticmethod
-    def _mark(pipe: Any, key: str, expires_at: datetime, value: str = "1") -> None:
+    def _set(pipe: Any, key: str, value: str, expires_at: datetime) -> None:
         """Queue a key that lives exactly as long as the tokens it speaks for."""
-        leeway = current_app.config["JWT_LEEWAY_SECONDS"]
-        seconds = epoch_seconds(expires_at) - epoch_seconds(utcnow()) + leeway
+        seconds = _seconds_until(expires_at)
         if seconds > 0:
             pipe.set(key, value, ex=seconds)
 
 
-RevocationStore = SqlRevocationStore | RedisRevocationStore
+def _encode_account(account: Account) -> str:
+    return json.dumps(
+        [
+            account.id,
+            account.username,
+            account.email,
+            account.role,
+            account.is_active,
+            account.created_at.isoformat(),
+        ],
+        separators=(",", ":"),
+    )
+
+
+def _decode_account(text: str) -> Account:
+    user_id, username, email, role, active, created_at = json.loads(text)
+    return Account(user_id, username, email, role, active, datetime.fromisoformat(created_at))
 
 
 def create_revocation_store(app: Flask) -> RevocationStore:
@@ -324,33 +383,36 @@ def revocation_store() -> RevocationStore:
     return current_app.extensions["revocation_store"]
 
 
-def token_status(claims: dict[str, Any]) -> TokenStatus:
-    """User (or client), session and denylist state for a token's claims, in one round trip."""
-    return revocation_store().status(claims)
-
-
 def revoke_sessions(*conditions: ColumnElement[bool]) -> int:
     """Revoke every live session matching `conditions`; the caller commits.
 
     The mirror is written before the caller's commit: if it fails, the database
     change rolls back and the caller sees the error, so nothing is half-revoked.
     """
-    revoked = db.session.scalars(
+    revoked = db.session.execute(
         update(AuthSession)
         .where(AuthSession.revoked_at.is_(None), *conditions)
         .values(revoked_at=utcnow())
-        .returning(AuthSession.id)
+        .returning(
+            AuthSession.user_id,
+            AuthSession.id,
+            AuthSession.refresh_expires_at,
+            AuthSession.access_expires_at,
+        )
         .execution_options(synchronize_session=False)
     ).all()
-    revocation_store().sessions_revoked(revoked)
+    revocation_store().sessions_revoked(
+        (user_id, session_id, max(refresh, access))
+        for user_id, session_id, refresh, access in revoked
+    )
     return len(revoked)
 
 
-def revoke_token(jti: str, expires_at: datetime) -> None:
+def revoke_token(holder: str, jti: str, expires_at: datetime) -> None:
     """Deny one token by `jti` until it would have expired anyway; the caller commits."""
-    revocation_store().token_revoked(jti, expires_at)
+    revocation_store().token_revoked(holder, jti, expires_at)
     if db.session.get(RevokedToken, jti) is None:
-        db.session.add(RevokedToken(jti=jti, expires_at=expires_at))
+        db.session.add(RevokedToken(jti=jti, holder=holder, expires_at=expires_at))
 
 
 def prune_expired(now: datetime | None = None) -> tuple[int, int, int]:

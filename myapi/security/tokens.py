@@ -1,10 +1,12 @@
-"""Signing and verifying tokens: session pairs, and the one `sign_token` every issuer uses.
+"""Signing and verifying JWTs: session pairs, the one signer, the one verifier, claim checks.
 
-Every claim is set here explicitly (`jti`, `iat`, `nbf`, `exp` from the session
-row), so a pair is a pure function of its session: the grace window can hand
-back the pair a refresh already issued without ever storing a token. With HS256,
-RS256 and EdDSA it is the same bytes; ES256 signatures are randomized, so there it
-is the same claims under a new signature.
+flask-jwt-extended issues every token (`create_access_token`, `create_refresh_token`)
+and verifies it (`decode_token`, `verify_jwt_in_request`); this module supplies what it
+cannot know. Every claim is set here explicitly (`jti`, `iat`, `nbf`, `exp` from the
+session row), so a pair is a pure function of its session: the grace window can hand back
+the pair a refresh already issued without ever storing a token. With HS256, RS256 and
+EdDSA it is the same bytes; ES256 signatures are randomized, so there it is the same
+claims under a new signature.
 
 TOKEN_SIGNING picks the key: `secret` signs HS256 with JWT_SECRET_KEY and no `kid`;
 `keys` signs with the current asymmetric key (security/keys.py) and names it in `kid`.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from hmac import compare_digest
@@ -21,13 +24,14 @@ from typing import Any
 
 import jwt
 from flask import current_app
+from flask_jwt_extended import create_access_token, create_refresh_token
 from flask_jwt_extended.config import config as jwt_config
 from flask_jwt_extended.exceptions import CSRFError, JWTDecodeError
 
 from myapi.clock import epoch_seconds, utcnow
-from myapi.models import AuthSession
+from myapi.models import CLIENT_ID_FORMAT, AuthSession
 from myapi.security import keys
-from myapi.security.personal_tokens import PAT_PREFIX, decode_personal_token
+from myapi.security.principal import Kind
 
 
 @dataclass(frozen=True)
@@ -63,19 +67,48 @@ def _keys_mode() -> bool:
     return current_app.config["TOKEN_SIGNING"] == "keys"
 
 
-def sign_token(claims: dict[str, Any]) -> str:
-    """Sign claims with the service's current key; `iss` and `aud` default to the service's.
+@dataclass(frozen=True, slots=True)
+class _Signing:
+    key: Any
+    headers: dict[str, str]
 
-    In keys mode without a usable current key this raises `keys.SigningUnavailable` (503).
-    """
-    config = current_app.config
-    body = {"iss": config["JWT_ISSUER"], "aud": config["JWT_AUDIENCE"]} | claims
+
+# The key of the token being signed, for flask-jwt-extended's encode key loader: chosen
+# once per token, so the `kid` in the header always names the key that signed it.
+_SIGNING: ContextVar[_Signing] = ContextVar("signing")
+
+
+def signing_key_for_current_token(_identity: Any) -> Any:
+    """flask-jwt-extended's `encode_key_loader`: the key `sign_token` chose for this token."""
+    return _SIGNING.get().key
+
+
+def _signing() -> _Signing:
     if not _keys_mode():
-        return jwt.encode(body, config["JWT_SECRET_KEY"], algorithm="HS256")
+        return _Signing(current_app.config["JWT_SECRET_KEY"], {})
     signer = keys.signing_key()
-    return jwt.encode(
-        body, signer.private_key, algorithm=signer.algorithm, headers={"kid": signer.kid}
-    )
+    return _Signing(signer.private_key, {"alg": signer.algorithm, "kid": signer.kid})
+
+
+def sign_token(claims: dict[str, Any]) -> str:
+    """Sign claims with the service's current key, through flask-jwt-extended.
+
+    `claims` hold every claim but `iss` and `aud`, which default to the service's; the
+    library's own defaults (`jti`, `iat`, `exp`, ...) are all overridden by them. In keys
+    mode without a usable current key this raises `keys.SigningUnavailable` (503).
+    """
+    signing = _signing()
+    create = create_refresh_token if claims["type"] == "refresh" else create_access_token
+    reset = _SIGNING.set(signing)
+    try:
+        return create(
+            identity=claims["sub"],
+            expires_delta=False,
+            additional_claims=claims,
+            additional_headers=signing.headers,
+        )
+    finally:
+        _SIGNING.reset(reset)
 
 
 def encode_pair(session: AuthSession, *, fresh: bool) -> TokenPair:
@@ -113,20 +146,29 @@ def encode_pair(session: AuthSession, *, fresh: bool) -> TokenPair:
     )
 
 
+def token_kind(claims: dict[str, Any]) -> Kind:
+    """What kind of JWT this is: the one place that reads it off the claims.
+
+    An OAuth client's own token names the client in `client_id`; every other JWT we
+    issue belongs to a login session. (A personal access token is no JWT.)
+    """
+    return Kind.CLIENT if "client_id" in claims else Kind.SESSION
+
+
 def token_lifetime_limit(claims: dict[str, Any]) -> int:
     """The longest `exp - iat` a token of this kind may claim, in seconds."""
     config = current_app.config
-    if "pat_id" in claims:
-        return config["PAT_MAX_DAYS"] * 86400
     if claims["type"] == "refresh":
         return config["REFRESH_TOKEN_DAYS"] * 86400
-    if "client_id" in claims:
+    if token_kind(claims) is Kind.CLIENT:
         return config["CLIENT_TOKEN_MINUTES"] * 60
     return config["ACCESS_TOKEN_MINUTES"] * 60
 
 
 REQUIRED_CLAIMS = ("sub", "jti", "iat", "nbf", "exp", "type", "iss", "aud", "sid", "scope")
 TOKEN_TYPES = ("access", "refresh")
+#: A user id as this service writes it in `sub`: canonical decimal, no sign, no leading zero.
+USER_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 
 def has_required_claims(raw_claims: dict[str, Any]) -> bool:
@@ -139,19 +181,27 @@ def has_required_claims(raw_claims: dict[str, Any]) -> bool:
 
 
 def claims_are_well_formed(claims: dict[str, Any]) -> bool:
-    """Beyond the signature: a known token type, typed claims, and no overlong lifetime.
+    """Beyond the signature: only the shapes this service issues.
 
-    Presence of every claim was already checked on the raw token (`decode_verified`).
+    A known token type, text claims as text, numeric times, no overlong lifetime, `aud` a
+    single audience (never a list), and `sub` exactly as we write it: a canonical user id,
+    or the client id again for a client's token. Presence of every claim was already
+    checked on the raw token (`decode_verified`).
     """
     if claims["type"] not in TOKEN_TYPES:
         return False
-    text_claims = ("sub", "jti", "sid", "scope", "type")
+    text_claims = ("sub", "jti", "sid", "scope", "type", "aud")
     if not all(isinstance(claims[name], str) for name in text_claims):
         return False
     times = (claims["iat"], claims["nbf"], claims["exp"])
     if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times):
         return False
-    return 0 < claims["exp"] - claims["iat"] <= token_lifetime_limit(claims)
+    if token_kind(claims) is Kind.CLIENT:
+        client_id = claims["client_id"]
+        subject_ok = claims["sub"] == client_id and bool(CLIENT_ID_FORMAT.fullmatch(client_id))
+    else:
+        subject_ok = bool(USER_ID.fullmatch(claims["sub"]))
+    return subject_ok and 0 < claims["exp"] - claims["iat"] <= token_lifetime_limit(claims)
 
 
 _PYJWT = jwt.PyJWT()
@@ -160,41 +210,23 @@ _KEY_MATERIAL_HEADERS = ("jku", "jwk")
 _KID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-def decode_presented(
-    encoded_token: str, csrf_value: str | None = None, allow_expired: bool = False
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Header and claims of any bearer token, however it came: the one entry for every check.
-
-    A personal access token is no JWT: it is looked up, and has an empty header.
-    """
-    if encoded_token.startswith(PAT_PREFIX):
-        return {}, decode_personal_token(encoded_token)
-    return decode_verified(encoded_token, csrf_value, allow_expired)
-
-
 def decode_verified(
     encoded_token: str, csrf_value: str | None = None, allow_expired: bool = False
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Parse and verify a token once, returning its header and claims.
 
-    These are the checks flask-jwt-extended makes, in one PyJWT call.
+    The decoder flask-jwt-extended calls (`adapters.flask_jwt_extended`): the checks the
+    library makes, in one `PyJWT.decode_complete` call with the settings it would pass
+    (the pinned algorithm, `iss`, `aud`, `exp`/`nbf`/`iat` with the configured leeway,
+    `sub` verification). Then every claim we issue must be present in the raw token
+    (before the library's defaults fill in `type`, `fresh` and `jti`), and the library's
+    defaults and CSRF check are applied. Every failure raises the exception the library's
+    loaders turn into 401s; an expired token lacking a claim is refused as malformed, not
+    as expired.
 
-    flask-jwt-extended's own decoding parses every token three times (unverified
-    claims for the decode key loader, the unverified header, then the verified
-    decode); PyJWT's parsing validates the base64 of every segment character by
-    character, so this was a third of an authenticated request's CPU. Here the token is
-    parsed once, by `PyJWT.decode_complete`, with the same settings the library would
-    pass: the pinned algorithm, `iss`, `aud`, `exp`/`nbf`/`iat` with the
-    configured leeway, and `sub` verification. Then, as before, every claim we issue
-    must be present in the raw token (before the library's defaults fill in `type`,
-    `fresh` and `jti`), and the library's defaults and CSRF check are applied.
-
-    The decode key loader is not needed: in secret mode there is one static HS256 key
-    and the header is checked on the verified parse; in keys mode the header is read
-    once more, before verifying, to pick the key by `kid` (see `_verification_key`).
-    Outcomes are unchanged: every failure still raises the exception the library's
-    loaders turn into 401s, and an expired token lacking a claim is still refused as
-    malformed, not as expired.
+    In secret mode there is one static HS256 key and the header is checked on the
+    verified parse; in keys mode the header is read once more, before verifying, to pick
+    the key by `kid` (see `_verification_key`).
     """
     options: dict[str, Any] = {
         "verify_aud": jwt_config.decode_audience is not None,

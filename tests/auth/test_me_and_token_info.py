@@ -22,7 +22,7 @@ from tests.auth.observe import (
 )
 from tests.conftest import PASSWORD, assert_problem, bearer, refresh
 
-TOKEN_INFO_FIELDS = {"sub", "scope", "sid", "iat", "exp", "fresh"}
+TOKEN_INFO_FIELDS = {"sub", "kind", "scope", "sid", "iat", "exp", "fresh"}
 
 
 def token_info(client: FlaskClient, access_token: str) -> Any:
@@ -69,7 +69,7 @@ def test_me_with_a_malformed_token_is_refused(client: FlaskClient) -> None:
     assert 'error="invalid_token"' in challenge(response)
 
 
-def test_token_info_returns_the_verified_claims_of_the_token(
+def test_token_info_describes_the_verified_token(
     client: FlaskClient, alice: User, alice_tokens: dict[str, Any]
 ) -> None:
     response = token_info(client, alice_tokens["access_token"])
@@ -78,6 +78,7 @@ def test_token_info_returns_the_verified_claims_of_the_token(
     token = claims(alice_tokens["access_token"])
     assert response.json == {
         "sub": str(alice.id),
+        "kind": "session",
         "scope": "notes:read notes:write",
         "sid": token["sid"],
         "iat": token["iat"],

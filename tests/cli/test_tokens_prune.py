@@ -15,7 +15,10 @@ from myapi.clock import utcnow
 from myapi.extensions import db
 from myapi.models import AuthSession, PersonalAccessToken, RevokedToken, User
 from myapi.security.personal_tokens import issue_personal_token
+from myapi.security.scopes import parse_scope
 from tests.conftest import assert_problem, bearer
+
+READ = parse_scope("notes:read")
 
 Cli = Callable[..., Result]
 
@@ -126,9 +129,9 @@ def test_prune_keeps_a_session_whose_refresh_token_is_still_valid(
 def test_prune_deletes_expired_and_revoked_personal_tokens_and_keeps_live_ones(
     cli: Cli, alice: User
 ) -> None:
-    issue_personal_token(alice, "live", "notes:read", 30)
-    expired, _ = issue_personal_token(alice, "expired", "notes:read", 30)
-    revoked, _ = issue_personal_token(alice, "revoked", "notes:read", 30)
+    issue_personal_token(alice.id, "live", "notes:read", 30, within=READ)
+    expired, _ = issue_personal_token(alice.id, "expired", "notes:read", 30, within=READ)
+    revoked, _ = issue_personal_token(alice.id, "revoked", "notes:read", 30, within=READ)
     expired.expires_at = utcnow() - timedelta(minutes=1)
     revoked.revoked_at = utcnow()
     db.session.commit()

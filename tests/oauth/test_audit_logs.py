@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from myapi.clients import create_client, rotate_secret
 from tests.conftest import LogLines, bearer
-from tests.oauth.conftest import (
+from tests.helpers.oauth import (
     INTROSPECT,
     REVOKE,
     TOKEN,

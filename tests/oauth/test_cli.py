@@ -10,7 +10,7 @@ import pytest
 from click.testing import Result
 from flask import Flask
 
-from tests.oauth.conftest import Credentials, assert_oauth_error, stored_client
+from tests.helpers.oauth import Credentials, assert_oauth_error, stored_client
 
 SECRET = re.compile(r"client_secret: (myapi_cs_[A-Za-z0-9_-]{43})")
 CLIENT_ID = re.compile(r"client_id: +(client_[0-9a-f]{24})")

@@ -16,7 +16,7 @@ from myapi.clients import (
 )
 from myapi.models import User
 from tests.conftest import assert_problem, bearer
-from tests.oauth.conftest import Credentials, assert_oauth_error, stored_client
+from tests.helpers.oauth import Credentials, assert_oauth_error, stored_client
 
 NOTES = "/api/v1/notes"
 

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from myapi.models import User
 from tests.conftest import assert_problem, bearer
-from tests.oauth.conftest import Credentials
+from tests.helpers.oauth import Credentials
 
 NOTES = "/api/v1/notes"
 ADMIN_USERS = "/api/v1/admin/users"

@@ -12,8 +12,9 @@ from flask.testing import FlaskClient
 from myapi.accounts import set_active
 from myapi.models import User
 from myapi.security.personal_tokens import issue_personal_token
+from myapi.security.scopes import parse_scope
 from tests.conftest import bearer
-from tests.oauth.conftest import (
+from tests.helpers.oauth import (
     INTROSPECT,
     REVOKE,
     Credentials,
@@ -21,6 +22,7 @@ from tests.oauth.conftest import (
     expired_copy,
 )
 
+READ = parse_scope("notes:read")
 INACTIVE = {"active": False}
 
 
@@ -75,7 +77,7 @@ def test_a_client_token_is_active_with_its_client_id(
 
 
 def test_a_personal_access_token_is_active(alice: User, introspect: Callable[..., Any]) -> None:
-    record, pat = issue_personal_token(alice, "script", "notes:read", 30)
+    record, pat = issue_personal_token(alice.id, "script", "notes:read", 30, within=READ)
 
     body = introspect(pat)
 

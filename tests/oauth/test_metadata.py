@@ -8,7 +8,7 @@ from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.oauth.conftest import METADATA
+from tests.helpers.oauth import METADATA
 
 METHODS = ["client_secret_basic", "client_secret_post"]
 

@@ -10,8 +10,11 @@ from flask.testing import FlaskClient
 
 from myapi.models import User
 from myapi.security.personal_tokens import issue_personal_token
+from myapi.security.scopes import parse_scope
 from tests.conftest import bearer, refresh
-from tests.oauth.conftest import REVOKE, Credentials, assert_oauth_error, expired_copy
+from tests.helpers.oauth import REVOKE, Credentials, assert_oauth_error, expired_copy
+
+READ = parse_scope("notes:read")
 
 ME = "/auth/me"
 NOTES = "/api/v1/notes"
@@ -53,7 +56,7 @@ def test_revoking_a_refresh_token_ends_its_session(
 def test_a_user_revokes_a_personal_access_token(
     client: FlaskClient, alice: User, alice_headers: dict[str, str]
 ) -> None:
-    _, pat = issue_personal_token(alice, "script", "notes:read", 30)
+    _, pat = issue_personal_token(alice.id, "script", "notes:read", 30, within=READ)
     assert client.get(NOTES, headers=bearer(pat)).status_code == 200
 
     assert_quiet_ok(revoke(client, pat, alice_headers))
@@ -64,7 +67,7 @@ def test_a_user_revokes_a_personal_access_token(
 def test_a_personal_access_token_may_authenticate_the_revocation(
     client: FlaskClient, alice: User, alice_tokens: dict[str, Any]
 ) -> None:
-    _, pat = issue_personal_token(alice, "script", "notes:read", 30)
+    _, pat = issue_personal_token(alice.id, "script", "notes:read", 30, within=READ)
     access = alice_tokens["access_token"]
 
     assert_quiet_ok(revoke(client, access, bearer(pat)))

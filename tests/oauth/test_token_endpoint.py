@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from myapi.clients import set_client_active
-from tests.oauth.conftest import (
+from tests.helpers.oauth import (
     TOKEN,
     Credentials,
     assert_oauth_error,

@@ -18,6 +18,8 @@ from flask.testing import FlaskClient
 from myapi.security.passwords import hash_password, verify_password
 from tests.conftest import PASSWORD, assert_problem, bearer
 
+TOKEN_ONLY = ["/auth/token-info", "/auth/me"]
+
 
 @pytest.mark.parametrize("path", ["/auth/token-info", "/auth/me", "/api/v1/notes"])
 def test_an_ordinary_authenticated_request_writes_nothing(
@@ -31,6 +33,61 @@ def test_an_ordinary_authenticated_request_writes_nothing(
 
     writes = [s for s in statements if s not in {"SELECT", "WITH"}]
     assert writes == []
+
+
+@pytest.mark.parametrize("path", TOKEN_ONLY)
+def test_with_redis_a_token_only_request_sends_no_database_statement(
+    app: Flask,
+    client: FlaskClient,
+    alice_headers: dict[str, str],
+    statements: list[str],
+    redis_round_trips: list[str],
+    path: str,
+) -> None:
+    client.get(path, headers=alice_headers)  # fills the cached account
+    statements.clear()
+
+    for _ in range(3):
+        assert client.get(path, headers=alice_headers).status_code == 200
+
+    assert statements == []
+
+
+@pytest.mark.parametrize("path", TOKEN_ONLY)
+def test_with_redis_limit_and_revocation_share_one_round_trip(
+    client: FlaskClient, alice_headers: dict[str, str], redis_round_trips: list[str], path: str
+) -> None:
+    client.get(path, headers=alice_headers)  # loads the scripts and the cached account
+    redis_round_trips.clear()
+
+    for _ in range(3):
+        assert client.get(path, headers=alice_headers).status_code == 200
+
+    assert redis_round_trips == ["EVALSHA"] * 3
+
+
+def test_without_redis_a_token_only_request_costs_one_query(
+    app: Flask, client: FlaskClient, alice_headers: dict[str, str], statements: list[str]
+) -> None:
+    if app.config["REDIS_URL"]:
+        pytest.skip("the SQL revocation store only")
+    for path in TOKEN_ONLY:
+        statements.clear()
+
+        assert client.get(path, headers=alice_headers).status_code == 200
+
+        assert statements == ["SELECT"]
+
+
+def test_a_request_with_a_refused_token_is_counted_per_address_without_reading_revocation(
+    client: FlaskClient, redis_round_trips: list[str]
+) -> None:
+    client.get("/auth/me", headers=bearer("not-a-token"))
+    redis_round_trips.clear()
+
+    assert client.get("/auth/me", headers=bearer("not-a-token")).status_code == 401
+
+    assert redis_round_trips == ["EVALSHA"]
 
 
 def test_rate_limit_headers_count_down_within_one_window(

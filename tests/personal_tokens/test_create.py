@@ -130,7 +130,7 @@ def test_a_user_cannot_ask_for_more_than_the_role_allows(
     response = create_token(client, alice_headers, scope="notes:read users:read")
 
     problem = assert_problem(response, 422)
-    assert problem["errors"] == {"scope": ["Beyond what your role allows: users:read."]}
+    assert problem["errors"] == {"scope": ["Beyond what this token may grant: users:read."]}
     assert db.session.scalar(select(PersonalAccessToken)) is None
 
 

@@ -56,7 +56,8 @@ def test_token_info_names_the_token_and_says_it_is_not_fresh(
     info = client.get("/auth/token-info", headers=bearer(created["token"])).json
 
     assert info["sub"] == str(alice.id)
-    assert info["sid"] == f"pat-{created['id']}"
+    assert info["kind"] == "personal"
+    assert info["sid"] is None
     assert info["scope"] == "notes:read"
     assert info["fresh"] is False
 

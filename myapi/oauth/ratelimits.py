@@ -1,0 +1,34 @@
+"""Who the token endpoint's per-client limit counts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import unquote
+
+from flask import request
+
+from myapi.models import CLIENT_ID_FORMAT
+from myapi.ratelimits import client_ip
+
+
+def claimed_client_id() -> str | None:
+    """The OAuth client id a request names (HTTP Basic user, else the form's `client_id`),
+    if it has the shape of one; nothing is looked up and no secret is read."""
+    claimed: str | None = None
+    scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        claimed = unquote(decoded.partition(":")[0])
+    elif request.mimetype == "application/x-www-form-urlencoded":
+        claimed = request.form.get("client_id")
+    return claimed if claimed and CLIENT_ID_FORMAT.fullmatch(claimed) else None
+
+
+def oauth_client_key() -> str:
+    """Count token requests per OAuth client, else (no client named) per address."""
+    client_id = claimed_client_id()
+    return "client:" + client_id if client_id else "address:" + client_ip()

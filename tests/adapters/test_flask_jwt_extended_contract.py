@@ -1,0 +1,71 @@
+"""Contract of `myapi.adapters.flask_jwt_extended` with Flask-JWT-Extended 4.7.
+
+The adapter replaces two internals of the library. If an upgrade moves, renames or stops
+calling either of them, these tests fail before any token is silently mis-verified.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import flask_jwt_extended
+import jwt
+import pytest
+from flask import Flask
+from flask_jwt_extended import JWTManager, decode_token, verify_jwt_in_request, view_decorators
+
+from myapi.adapters.flask_jwt_extended import SingleDecodeJWTManager
+from myapi.extensions import jwt as jwt_manager
+from tests.conftest import bearer
+
+
+def test_the_library_is_the_version_the_adapter_was_written_for() -> None:
+    assert flask_jwt_extended.__version__.startswith("4.7.")
+
+
+def test_the_overridden_decoder_still_has_the_upstream_signature() -> None:
+    upstream = inspect.signature(JWTManager._decode_jwt_from_config)
+    ours = inspect.signature(SingleDecodeJWTManager._decode_jwt_from_config)
+
+    assert list(upstream.parameters) == ["self", "encoded_token", "csrf_value", "allow_expired"]
+    assert list(ours.parameters) == list(upstream.parameters)
+
+
+def test_the_view_decorator_still_reads_the_header_through_the_replaced_global() -> None:
+    names = view_decorators._decode_jwt_from_request.__code__.co_names
+
+    assert "get_unverified_jwt_headers" in names
+    assert "decode_token" in names
+    assert view_decorators.get_unverified_jwt_headers.__module__ == (
+        "myapi.adapters.flask_jwt_extended"
+    )
+
+
+def test_decode_token_goes_through_the_overridden_decoder(app: Flask) -> None:
+    assert isinstance(jwt_manager, SingleDecodeJWTManager)
+    assert app.extensions["flask-jwt-extended"] is jwt_manager
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every time PyJWT splits and base64-decodes a token."""
+    seen: list[str] = []
+    original = jwt.api_jws.PyJWS._load
+
+    def load(self: Any, token: Any) -> Any:
+        seen.append("parse")
+        return original(self, token)
+
+    monkeypatch.setattr(jwt.api_jws.PyJWS, "_load", load)
+    return seen
+
+
+def test_a_verified_request_parses_its_token_once(
+    app: Flask, alice_tokens: dict[str, Any], parses: list[str]
+) -> None:
+    with app.test_request_context(headers=bearer(alice_tokens["access_token"])):
+        decode_token(alice_tokens["access_token"])
+        verify_jwt_in_request()
+
+    assert parses == ["parse"]

@@ -1,0 +1,56 @@
+"""Without `pool_pre_ping`, a restart of PostgreSQL costs each worker at most one request.
+
+A restart ends every server process, so every pooled connection is dead. The first
+statement on one fails, SQLAlchemy invalidates that worker's whole pool, and the request
+is answered 503 with a short `Retry-After`; every later request reconnects. Terminating
+the database's backends is exactly what a restart does to the clients, without stopping
+the server the rest of the suite shares.
+"""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from tests.production.servers import Host, call
+
+WORKERS = 2
+PASSWORD = "correct horse battery staple"
+
+
+def terminate_connections(database_url: str) -> int:
+    """End every server process serving this database, as a restart would."""
+    name = make_url(database_url).database
+    admin = make_url(os.environ["TEST_DATABASE_URL"]).set(drivername="postgresql")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        ended = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        ).fetchone()
+    return ended[0]
+
+
+def test_a_database_restart_fails_at_most_one_request_per_worker(start_host, production_env):
+    # The SQL revocation store: every authenticated request reads the database.
+    env = production_env | {"REDIS_URL": "", "RATELIMIT_STORAGE_URI": "memory://"}
+    env |= {"GUNICORN_WORKERS": str(WORKERS)}
+    host: Host = start_host(env)
+    body = {"username": "alice", "email": "alice@example.com", "password": PASSWORD}
+    assert call(host.url + "/auth/register", "POST", body).status == 201
+    login = call(host.url + "/auth/login", "POST", {"username": "alice", "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {login.body['access_token']}"}
+    for _ in range(4 * WORKERS):  # every worker has pooled connections
+        assert call(host.url + "/auth/me", headers=headers).status == 200
+
+    assert terminate_connections(production_env["DATABASE_URL"]) >= 1
+    answers = [call(host.url + "/auth/me", headers=headers) for _ in range(6 * WORKERS)]
+
+    failed = [reply for reply in answers if reply.status != 200]
+    assert len(failed) <= WORKERS
+    assert all(reply.status == 503 for reply in failed)
+    assert all(reply.headers["Retry-After"] == "5" for reply in failed)
+    assert all(reply.body["type"] == "urn:myapi:problem:service-unavailable" for reply in failed)
+    assert [reply.status for reply in answers[-2 * WORKERS :]] == [200] * (2 * WORKERS)
