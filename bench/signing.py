@@ -20,8 +20,8 @@ from config import Testing
 from myapi import create_app
 from myapi.clock import epoch_seconds, utcnow
 from myapi.extensions import db
-from myapi.security import keys
 from myapi.security.tokens import decode_verified, sign_token
+from myapi.services.signing_keys import generate_key
 
 ALGORITHMS = ("ES256", "RS256", "EdDSA")
 ROUNDS = 7
@@ -72,7 +72,7 @@ def _keys_app(algorithm: str) -> Flask:
     )
     with app.app_context():
         db.create_all()
-        keys.generate_key(algorithm)
+        generate_key(algorithm)
     return app
 
 

@@ -21,6 +21,7 @@ from myapi.ratelimits import add_rate_limit_headers
 from myapi.security.authentication import identify_caller
 from myapi.security.policy import register_token_policy
 from myapi.security.revocation import create_revocation_store
+from myapi.services import personal_tokens
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -34,6 +35,7 @@ def create_app(config: str | type[Config] | Config | None = None) -> Flask:
     register_metrics(app)
     register_http_policy(app)
     register_token_policy(app)
+    register_usage_records(app)
     register_browser_mode(app)
     register_rate_limits(app)
     register_extensions(app)
@@ -66,6 +68,11 @@ def trust_proxies(app: Flask) -> None:
     hops = app.config["TRUSTED_PROXIES"]
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+
+def register_usage_records(app: Flask) -> None:
+    """A personal access token's last use is written after each request it authenticates."""
+    app.after_request(personal_tokens.record_use)
 
 
 def register_rate_limits(app: Flask) -> None:

@@ -13,6 +13,8 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from myapi.errors import PROBLEM_MIMETYPE
 
 BEARER_SCHEME = "bearerAuth"
+#: The URL converter for a row id: ids beyond a 32-bit integer cannot exist, so they are a 404.
+ROW_ID = "int(min=1, max=2147483647)"
 
 
 class ProblemSchema(ma.Schema):

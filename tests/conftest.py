@@ -22,10 +22,10 @@ from sqlalchemy import create_engine, event, text
 
 from config import Testing
 from myapi import create_app
-from myapi.accounts import create_user
-from myapi.clients import create_client
 from myapi.extensions import db
 from myapi.models import Base, User
+from myapi.services.accounts import register
+from myapi.services.clients import create_client
 from tests.helpers.oauth import TOKEN, Credentials
 from tests.scratch_database import scratch_postgres_database
 
@@ -83,7 +83,7 @@ def make_user(app: Flask) -> Callable[..., User]:
     """Create an account directly through the service (no rate limit, no HTTP)."""
 
     def make(username: str, *, role: str = "user", password: str = PASSWORD) -> User:
-        return create_user(username, f"{username}@example.com", password, role=role)
+        return register(username, f"{username}@example.com", password, role=role)
 
     return make
 

@@ -1,4 +1,4 @@
-"""`/auth/tokens`: personal access tokens for scripts; the rules are in security.personal_tokens."""
+"""`/auth/tokens`: personal access tokens for scripts; the rules are in services.personal_tokens."""
 
 from __future__ import annotations
 
@@ -12,20 +12,11 @@ from myapi.auth.schemas import (
     PersonalTokenCreateSchema,
     PersonalTokenSchema,
 )
+from myapi.openapi import ROW_ID
 from myapi.security.authorization import require_scope
-from myapi.security.personal_tokens import (
-    MAX_LIVE_TOKENS,
-    ScopeBeyondGrant,
-    TooManyTokens,
-    issue_personal_token,
-    live_personal_tokens,
-    revoke_owned_token,
-)
 from myapi.security.principal import caller
 from myapi.security.scopes import format_scope
-
-# Path ids beyond a 32-bit integer cannot exist; the converter turns them into a 404.
-ID = "int(min=1, max=2147483647)"
+from myapi.services import personal_tokens
 
 
 @blp.route("/tokens", methods=["POST"])
@@ -42,12 +33,13 @@ def create_personal_token(data: dict[str, Any]) -> Any:
     """
     principal = caller()
     try:
-        record, token = issue_personal_token(principal.user_id, **data, within=principal.scopes)
-    except ScopeBeyondGrant as error:
+        record, token = personal_tokens.issue(principal.user_id, **data, within=principal.scopes)
+    except personal_tokens.ScopeBeyondGrant as error:
         excess = format_scope(error.excess)
         abort(422, messages={"json": {"scope": [f"Beyond what this token may grant: {excess}."]}})
-    except TooManyTokens:
-        abort(409, message=f"You already have {MAX_LIVE_TOKENS} live tokens; revoke one first.")
+    except personal_tokens.TooManyTokens:
+        limit = personal_tokens.MAX_LIVE_TOKENS
+        abort(409, message=f"You already have {limit} live tokens; revoke one first.")
     return {"token": token} | {
         name: getattr(record, name) for name in ("id", "name", "scope", "created_at", "expires_at")
     }
@@ -56,16 +48,16 @@ def create_personal_token(data: dict[str, Any]) -> Any:
 @blp.route("/tokens", methods=["GET"])
 @require_scope()
 @blp.response(200, PersonalTokenSchema(many=True))
-def personal_tokens() -> Any:
+def list_personal_tokens() -> Any:
     """The caller's live personal access tokens, newest first (never the tokens themselves)."""
-    return live_personal_tokens(caller().user_id)
+    return personal_tokens.live_tokens(caller().user_id)
 
 
-@blp.route(f"/tokens/<{ID}:token_id>", methods=["DELETE"])
+@blp.route(f"/tokens/<{ROW_ID}:token_id>", methods=["DELETE"])
 @require_scope()
 @blp.response(204)
 @blp.alt_response(404, response="NOT_FOUND")
 def revoke_personal_token(token_id: int) -> None:
     """Revoke one of the caller's tokens, at once; anyone else's is a 404."""
-    if not revoke_owned_token(token_id, caller().user_id, reason="deleted"):
+    if not personal_tokens.revoke(token_id, caller().user_id, reason="deleted"):
         abort(404, message="No such token.")

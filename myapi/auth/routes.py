@@ -1,4 +1,4 @@
-"""HTTP endpoints of the token lifecycle; the rules live in accounts, sessions and security."""
+"""HTTP endpoints of accounts and the token lifecycle; the rules live in `myapi.services`."""
 
 from __future__ import annotations
 
@@ -7,13 +7,6 @@ from typing import Any
 from flask import Response, current_app, request
 from flask_smorest import abort
 
-from myapi.accounts import (
-    AccountConflict,
-    create_user,
-    find_user,
-    revoke_all_sessions,
-    set_password,
-)
 from myapi.auth.browser import clears_refresh_cookie, deliver_tokens
 from myapi.auth.schemas import (
     LoginSchema,
@@ -24,24 +17,15 @@ from myapi.auth.schemas import (
     TokenPairSchema,
     UserSchema,
 )
-from myapi.auth.sessions import (
-    end_session,
-    live_sessions,
-    revoke_own_session,
-    rotate,
-    start_session,
-)
 from myapi.errors import problem
-from myapi.extensions import db, limiter
-from myapi.logs import audit
+from myapi.extensions import limiter
 from myapi.models import User
 from myapi.openapi import Blueprint
 from myapi.ratelimits import client_ip
 from myapi.security.authorization import require_refresh_token, require_scope
-from myapi.security.passwords import hash_password, needs_rehash, verify_password
 from myapi.security.policy import bearer_challenge
 from myapi.security.principal import caller
-from myapi.security.scopes import effective_scope, format_scope, role_allowance
+from myapi.services import accounts, sessions
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and tokens.")
 
@@ -60,13 +44,21 @@ def login_account_key() -> str:
     identifier = body.get("username") if isinstance(body, dict) else None
     if not isinstance(identifier, str) or not identifier.strip():
         return "address:" + client_ip()
-    user = find_user(identifier[:254])
+    user = accounts.find_user(identifier[:254])
     return f"user:{user.id}" if user else "account:" + identifier.strip().lower()[:254]
 
 
 def caller_account() -> User:
     """The caller's user row, for the changes that need it (one query, on demand)."""
-    return db.get_or_404(User, caller().user_id)
+    user = accounts.get_user(caller().user_id)
+    if user is None:
+        abort(404, message="No such account.")
+    return user
+
+
+def device() -> sessions.Device:
+    """Where this request comes from, as the sessions list shows it."""
+    return sessions.Device(request.user_agent.string, request.remote_addr or "")
 
 
 @blp.route("/register", methods=["POST"])
@@ -77,8 +69,8 @@ def caller_account() -> User:
 def register(data: dict[str, str]) -> Any:
     """Create an account with the `user` role."""
     try:
-        return create_user(data["username"], data["email"], data["password"])
-    except AccountConflict:
+        return accounts.register(data["username"], data["email"], data["password"])
+    except accounts.AccountConflict:
         abort(409, message="An account with this username or email already exists.")
 
 
@@ -105,20 +97,14 @@ def _login_failed() -> Response:
 @deliver_tokens
 def login(credentials: dict[str, str]) -> Any:
     """Exchange a username (or email) and password for an access and a refresh token."""
-    user = find_user(credentials["username"])
-    valid = verify_password(user.password_hash if user else None, credentials["password"])
-    if user is None or not valid or not user.is_active:
-        # The identifier as typed is not logged: people type passwords into that field.
-        reason = "unknown_user" if user is None else "bad_password" if not valid else "disabled"
-        audit("login_failed", user_id=user.id if user else None, reason=reason)
+    try:
+        return sessions.log_in(
+            credentials["username"], credentials["password"], credentials.get("scope"), device()
+        )
+    except sessions.LoginRefused:
         return _login_failed()
-    allowance = role_allowance(user.role)
-    granted = effective_scope(credentials.get("scope") or allowance, allowance)
-    if not granted:
+    except sessions.NoGrantableScope:
         abort(422, messages={"json": {"scope": ["None of these scopes can be granted."]}})
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(credentials["password"])
-    return start_session(user, format_scope(granted))
 
 
 @blp.route("/refresh", methods=["POST"])
@@ -130,7 +116,7 @@ def refresh() -> Any:
 
     The new pair's scope is the session's, narrowed to what the account may hold now.
     """
-    return rotate(caller())
+    return sessions.rotate(caller())
 
 
 @blp.route("/logout", methods=["POST"])
@@ -139,7 +125,7 @@ def refresh() -> Any:
 @clears_refresh_cookie
 def logout() -> None:
     """Revoke this access token and its session's refresh token."""
-    end_session(caller())
+    sessions.end_session(caller())
 
 
 @blp.route("/logout-all", methods=["POST"])
@@ -148,7 +134,7 @@ def logout() -> None:
 @clears_refresh_cookie
 def logout_all() -> None:
     """Revoke every session of the caller, on every device."""
-    revoke_all_sessions(caller_account())
+    accounts.revoke_all_sessions(caller_account())
 
 
 @blp.route("/me", methods=["GET"])
@@ -183,20 +169,24 @@ def token_info() -> Any:
 @blp.response(204)
 def change_password(data: dict[str, str]) -> None:
     """Change the password (fresh login required); every other session is revoked."""
-    user = caller_account()
-    if not verify_password(user.password_hash, data["current_password"]):
-        audit("password_change_failed", user_id=user.id)
+    try:
+        accounts.change_password(
+            caller_account(),
+            data["current_password"],
+            data["new_password"],
+            keep_session=caller().session_id,
+        )
+    except accounts.WrongPassword:
         abort(422, messages={"json": {"current_password": ["Incorrect password."]}})
-    set_password(user, data["new_password"], keep_session=caller().session_id)
 
 
 @blp.route("/sessions", methods=["GET"])
 @require_scope()
 @blp.response(200, SessionSchema(many=True))
-def sessions() -> Any:
+def list_sessions() -> Any:
     """The caller's live sessions; `current` marks the one this token belongs to."""
     principal = caller()
-    return live_sessions(principal.user_id, principal.session_id)
+    return sessions.live_sessions(principal.user_id, principal.session_id)
 
 
 @blp.route("/sessions/<string(length=32):session_id>", methods=["DELETE"])
@@ -205,5 +195,5 @@ def sessions() -> Any:
 @blp.alt_response(404, response="NOT_FOUND")
 def revoke_session(session_id: str) -> None:
     """Revoke one of the caller's sessions; anyone else's is a 404."""
-    if not revoke_own_session(caller().user_id, session_id):
+    if not sessions.revoke_own_session(caller().user_id, session_id):
         abort(404, message="No such session.")

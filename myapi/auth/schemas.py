@@ -9,9 +9,9 @@ from flask import current_app
 from marshmallow import validate
 
 from myapi.security.passwords import MAX_LENGTH, MIN_LENGTH, password_problems
-from myapi.security.personal_tokens import DEFAULT_DAYS
 from myapi.security.principal import Kind
 from myapi.security.scopes import USER_SCOPES, parse_scope
+from myapi.services.personal_tokens import DEFAULT_DAYS
 
 
 class Username(ma.fields.String):

@@ -1,11 +1,13 @@
-"""`flask clients ...`: OAuth clients for other services, through the rules in `myapi.clients`."""
+"""`flask clients ...`: OAuth clients for other services, through `myapi.services.clients`."""
 
 from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
 
-from myapi.clients import (
+from myapi.models import OAuthClient
+from myapi.security.scopes import CLIENT_SCOPES
+from myapi.services.clients import (
     ClientRuleError,
     create_client,
     delete_client,
@@ -15,8 +17,6 @@ from myapi.clients import (
     set_client_active,
     set_client_scope,
 )
-from myapi.models import OAuthClient
-from myapi.security.scopes import CLIENT_SCOPES
 
 clients = AppGroup("clients", help="Manage OAuth clients (client credentials grant).")
 

@@ -10,9 +10,8 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 
-from myapi.security.keys import (
-    ALGORITHMS,
-    KeyEncryptionError,
+from myapi.security.key_material import ALGORITHMS, KeyEncryptionError
+from myapi.services.signing_keys import (
     KeyLifecycleError,
     generate_key,
     list_keys,

@@ -1,4 +1,4 @@
-"""`flask users ...` and `flask tokens ...`: the same rules as the API, through `accounts`."""
+"""`flask users ...` and `flask tokens ...`: the same rules as the API, through `myapi.services`."""
 
 from __future__ import annotations
 
@@ -6,31 +6,20 @@ import sys
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import func, select
 
-from myapi.accounts import (
-    AccountConflict,
-    create_user,
-    delete_user,
-    find_user,
-    revoke_all_sessions,
-    set_active,
-    set_password,
-    set_role,
-)
 from myapi.auth.schemas import RegisterSchema
-from myapi.extensions import db
-from myapi.models import AuthSession, User
+from myapi.models import User
 from myapi.security.passwords import password_problems
-from myapi.security.revocation import prune_expired
 from myapi.security.scopes import ROLES
+from myapi.services import accounts
+from myapi.services.sessions import prune_expired
 
 users = AppGroup("users", help="Manage user accounts.")
 tokens = AppGroup("tokens", help="Maintain the token revocation store.")
 
 
 def _user(identifier: str) -> User:
-    user = find_user(identifier)
+    user = accounts.find_user(identifier)
     if user is None:
         raise click.ClickException(f"no user {identifier!r}")
     return user
@@ -67,8 +56,8 @@ def create_command(username: str, email: str, role: str, password_stdin: bool) -
         raise click.ClickException(details)
     password = _read_password(password_stdin)
     try:
-        user = create_user(username, email, password, role=role)
-    except AccountConflict:
+        user = accounts.register(username, email, password, role=role)
+    except accounts.AccountConflict:
         raise click.ClickException("that username or email is already taken") from None
     click.echo(f"created user {user.username} (id {user.id}, role {user.role})")
 
@@ -76,7 +65,7 @@ def create_command(username: str, email: str, role: str, password_stdin: bool) -
 @users.command("list")
 def list_command() -> None:
     """List every account."""
-    rows = db.session.scalars(select(User).order_by(User.id)).all()
+    rows = accounts.list_users()
     click.echo(f"{'ID':>5}  {'USERNAME':<32}  {'ROLE':<5}  {'ACTIVE':<6}  EMAIL")
     for user in rows:
         active = "yes" if user.is_active else "no"
@@ -88,11 +77,7 @@ def list_command() -> None:
 def show_command(username: str) -> None:
     """Show one account and how many live sessions it has."""
     user = _user(username)
-    sessions = db.session.scalar(
-        select(func.count())
-        .select_from(AuthSession)
-        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
-    )
+    sessions = accounts.live_session_count(user)
     for label, value in (
         ("id", user.id),
         ("username", user.username),
@@ -111,7 +96,7 @@ def show_command(username: str) -> None:
 def set_password_command(username: str, password_stdin: bool) -> None:
     """Set a new password; every session of the account is revoked."""
     user = _user(username)
-    revoked = set_password(user, _read_password(password_stdin))
+    revoked = accounts.set_password(user, _read_password(password_stdin))
     click.echo(f"password changed for {user.username}; {revoked} session(s) revoked")
 
 
@@ -121,7 +106,7 @@ def set_password_command(username: str, password_stdin: bool) -> None:
 def set_role_command(username: str, role: str) -> None:
     """Change the role; scopes follow on the next request."""
     user = _user(username)
-    set_role(user, role)
+    accounts.set_role(user, role)
     click.echo(f"{user.username} is now {role}")
 
 
@@ -130,7 +115,7 @@ def set_role_command(username: str, role: str) -> None:
 def disable_command(username: str) -> None:
     """Disable the account and revoke all its tokens."""
     user = _user(username)
-    set_active(user, False)
+    accounts.set_active(user, False)
     click.echo(f"{user.username} disabled")
 
 
@@ -139,7 +124,7 @@ def disable_command(username: str) -> None:
 def enable_command(username: str) -> None:
     """Enable a disabled account (its old tokens stay revoked)."""
     user = _user(username)
-    set_active(user, True)
+    accounts.set_active(user, True)
     click.echo(f"{user.username} enabled")
 
 
@@ -152,7 +137,7 @@ def delete_command(username: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"Delete {user.username} and all their data?", abort=True)
     name = user.username
-    delete_user(user)
+    accounts.delete_user(user)
     click.echo(f"{name} deleted")
 
 
@@ -161,7 +146,7 @@ def delete_command(username: str, yes: bool) -> None:
 def revoke_sessions_command(username: str) -> None:
     """Revoke every session and personal access token (and so every token) of the account."""
     user = _user(username)
-    revoked = revoke_all_sessions(user, event="sessions_revoked_by_admin")
+    revoked = accounts.revoke_all_sessions(user, event="sessions_revoked_by_admin")
     click.echo(f"{revoked} session(s) and every personal access token of {user.username} revoked")
 
 

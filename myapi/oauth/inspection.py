@@ -1,10 +1,10 @@
-"""Any token handed to the OAuth endpoints: is it active, whose is it, and how it is ended.
+"""Any token handed to the OAuth endpoints: is it active, and whose is it.
 
 A token is active only when it passes exactly the checks a bearer request makes
 (`authentication.inspect_token`: the same verification, claim checks and revocation
 state, and the same principal with its effective scope). Introspection reports active
-tokens only; revocation acts on active tokens only, since ending an expired or revoked
-one would change nothing.
+tokens only; revocation (`services.sessions.end_token`) acts on active tokens only, since
+ending an expired or revoked one would change nothing.
 """
 
 from __future__ import annotations
@@ -14,14 +14,8 @@ from typing import Any
 
 from flask import current_app
 
-from myapi.clock import from_epoch
-from myapi.extensions import db
-from myapi.logs import audit
-from myapi.models import AuthSession
 from myapi.security.authentication import inspect_token
-from myapi.security.personal_tokens import revoke_owned_token, row_id_of
 from myapi.security.principal import Kind, Principal
-from myapi.security.revocation import client_holder, revoke_sessions, revoke_token, user_holder
 
 
 @dataclass(frozen=True)
@@ -87,31 +81,3 @@ def introspection_claims(active: ActiveToken) -> dict[str, Any]:
         assert principal.account is not None
         members["username"] = principal.account.username
     return members
-
-
-def end_token(active: ActiveToken) -> None:
-    """Revoke `active` at its holder's request: a refresh token ends its session, a personal
-    token its row, any other token is denied by `jti` until it would have expired."""
-    principal, kind = active.principal, active.kind
-    if kind == "personal":
-        revoke_owned_token(row_id_of(principal.token_id), principal.user_id, reason="revoked")
-    elif kind == "refresh":
-        revoke_sessions(
-            AuthSession.id == principal.session_id, AuthSession.user_id == principal.user_id
-        )
-        db.session.commit()
-    else:
-        holder = (
-            client_holder(principal.client_id)
-            if principal.kind is Kind.CLIENT
-            else user_holder(principal.user_id)
-        )
-        revoke_token(holder, principal.token_id, from_epoch(principal.expires_at))
-        db.session.commit()
-    audit(
-        "token_revoked_on_request",
-        kind=kind,
-        jti=principal.token_id,
-        user_id=active.holder.user_id,
-        client_id=active.holder.client_id,
-    )

@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask import current_app
 
 from myapi.oauth import blp
-from myapi.security.keys import public_jwks
+from myapi.security.key_ring import public_jwks
 
 
 class JwkSchema(ma.Schema):

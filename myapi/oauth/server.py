@@ -32,22 +32,17 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Response, current_app
 from flask import request as flask_request
 
-from myapi.clients import find_client, secret_matches
 from myapi.clock import epoch_seconds, utcnow
 from myapi.logs import audit
 from myapi.models import OAuthClient
-from myapi.oauth.inspection import (
-    ActiveToken,
-    Holder,
-    active_token,
-    end_token,
-    introspection_claims,
-)
+from myapi.oauth.inspection import ActiveToken, Holder, active_token, introspection_claims
 from myapi.oauth.ratelimits import claimed_client_id
 from myapi.security.authentication import bearer_credential
 from myapi.security.policy import REALM, bearer_challenge
 from myapi.security.scopes import effective_scope, format_scope, parse_scope
 from myapi.security.tokens import new_token_id, sign_token
+from myapi.services.clients import find_client, secret_matches
+from myapi.services.sessions import end_token
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 GRANT_TYPES = ["client_credentials"]
@@ -188,7 +183,7 @@ class TokenRevocation(RevocationEndpoint):
         return token if token is not None and token.holder == caller else None
 
     def revoke_token(self, token: ActiveToken, request: OAuth2Request) -> None:
-        end_token(token)
+        end_token(token.principal)
 
     def create_endpoint_response(self, request: OAuth2Request) -> tuple[int, str, list]:
         super().create_endpoint_response(request)

@@ -11,13 +11,11 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import abort
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
-from myapi.accounts import set_active, set_role
 from myapi.auth.schemas import UserSchema
-from myapi.extensions import db
 from myapi.models import Note, User
-from myapi.openapi import Blueprint
+from myapi.openapi import ROW_ID, Blueprint
 from myapi.pagination import PageArgsSchema, paginate
 from myapi.protected.schemas import (
     NotePageSchema,
@@ -28,29 +26,35 @@ from myapi.protected.schemas import (
 )
 from myapi.security.authorization import require_scope
 from myapi.security.principal import Kind, caller
+from myapi.services import accounts, notes
 
 blp = Blueprint("protected", __name__, url_prefix="/api/v1", description="Resources.")
-
-# Path ids beyond a 32-bit integer cannot exist; the converter turns them into a 404.
-ID = "int(min=1, max=2147483647)"
 
 
 def owned_notes() -> Select[tuple[Note]]:
     """The caller's own notes: what a user may read, and all that anyone may change."""
-    return select(Note).where(Note.owner_id == caller().user_id)
+    return notes.owned_notes(caller().user_id)
 
 
 def readable_notes() -> Select[tuple[Note]]:
     """The notes the caller may read: their own, or every user's for an OAuth client."""
-    return select(Note) if caller().kind is Kind.CLIENT else owned_notes()
+    principal = caller()
+    return notes.readable_notes(None if principal.kind is Kind.CLIENT else principal.user_id)
 
 
-def note_or_404(notes: Select[tuple[Note]], note_id: int) -> Note:
-    """One note of `notes`, or 404: another user's note is indistinguishable from none."""
-    note = db.session.scalar(notes.where(Note.id == note_id))
+def note_or_404(candidates: Select[tuple[Note]], note_id: int) -> Note:
+    """One note of `candidates`, or 404: another user's note is indistinguishable from none."""
+    note = notes.find_note(candidates, note_id)
     if note is None:
         abort(404, message="No such note.")
     return note
+
+
+def user_or_404(user_id: int) -> User:
+    user = accounts.get_user(user_id)
+    if user is None:
+        abort(404, message="No such user.")
+    return user
 
 
 @blp.route("/notes")
@@ -67,13 +71,10 @@ class Notes(MethodView):
     @blp.response(201, NoteSchema)
     def post(self, data: dict[str, str]) -> Any:
         """Create a note."""
-        note = Note(owner_id=caller().user_id, **data)
-        db.session.add(note)
-        db.session.commit()
-        return note
+        return notes.create_note(caller().user_id, **data)
 
 
-@blp.route(f"/notes/<{ID}:note_id>")
+@blp.route(f"/notes/<{ROW_ID}:note_id>")
 class NoteItem(MethodView):
     @require_scope("notes:read", clients=True)
     @blp.response(200, NoteSchema)
@@ -88,19 +89,14 @@ class NoteItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, data: dict[str, str], note_id: int) -> Any:
         """Change a note's title or body."""
-        note = note_or_404(owned_notes(), note_id)
-        for field, value in data.items():
-            setattr(note, field, value)
-        db.session.commit()
-        return note
+        return notes.update_note(note_or_404(owned_notes(), note_id), data)
 
     @require_scope("notes:write")
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, note_id: int) -> None:
         """Delete a note."""
-        db.session.delete(note_or_404(owned_notes(), note_id))
-        db.session.commit()
+        notes.delete_note(note_or_404(owned_notes(), note_id))
 
 
 @blp.route("/admin/users")
@@ -110,17 +106,17 @@ class AdminUsers(MethodView):
     @blp.response(200, UserPageSchema)
     def get(self, page: dict[str, int]) -> Any:
         """List all accounts."""
-        return paginate(select(User).order_by(User.id), **page)
+        return paginate(accounts.all_users(), **page)
 
 
-@blp.route(f"/admin/users/<{ID}:user_id>")
+@blp.route(f"/admin/users/<{ROW_ID}:user_id>")
 class AdminUser(MethodView):
     @require_scope("users:read", clients=True)
     @blp.response(200, UserSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, user_id: int) -> Any:
         """One account."""
-        return db.get_or_404(User, user_id, description="No such user.")
+        return user_or_404(user_id)
 
     @require_scope("users:write", clients=True)
     @blp.arguments(UserAdminUpdateSchema)
@@ -129,11 +125,8 @@ class AdminUser(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, data: dict[str, Any], user_id: int) -> Any:
         """Change an account's role or active state; disabling revokes all its tokens at once."""
-        user = db.get_or_404(User, user_id, description="No such user.")
+        user = user_or_404(user_id)
         if user.id == caller().user_id:
             abort(409, message="Administrators cannot change their own role or status.")
-        if "role" in data:
-            set_role(user, data["role"])
-        if "is_active" in data:
-            set_active(user, data["is_active"])
+        accounts.administer(user, role=data.get("role"), active=data.get("is_active"))
         return user

@@ -15,7 +15,6 @@ from flask import Flask, Response, request
 from myapi.errors import problem
 from myapi.extensions import jwt
 from myapi.logs import audit
-from myapi.security import personal_tokens
 from myapi.security.authentication import TokenRejected, check_revocation
 from myapi.security.scopes import (
     FreshLoginRequired,
@@ -130,7 +129,6 @@ def register_token_policy(app: Flask) -> None:
     jwt.token_verification_failed_loader(lambda _header, _claims: invalid_token("bad_claims"))
     jwt.needs_fresh_token_loader(fresh_login_required)
     app.before_request(normalize_authorization)
-    app.after_request(personal_tokens.record_use)
     app.register_error_handler(TokenRejected, lambda error: invalid_token(error.reason))
     app.register_error_handler(FreshLoginRequired, fresh_login_required)
     app.register_error_handler(InsufficientScope, insufficient_scope)

@@ -9,7 +9,7 @@ EdDSA it is the same bytes; ES256 signatures are randomized, so there it is the 
 claims under a new signature.
 
 TOKEN_SIGNING picks the key: `secret` signs HS256 with JWT_SECRET_KEY and no `kid`;
-`keys` signs with the current asymmetric key (security/keys.py) and names it in `kid`.
+`keys` signs with the current asymmetric key (security/key_ring.py) and names it in `kid`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from flask_jwt_extended.exceptions import CSRFError, JWTDecodeError
 
 from myapi.clock import epoch_seconds, utcnow
 from myapi.models import CLIENT_ID_FORMAT, AuthSession
-from myapi.security import keys
+from myapi.security import key_ring
 from myapi.security.principal import Kind
 
 
@@ -86,7 +86,7 @@ def signing_key_for_current_token(_identity: Any) -> Any:
 def _signing() -> _Signing:
     if not _keys_mode():
         return _Signing(current_app.config["JWT_SECRET_KEY"], {})
-    signer = keys.signing_key()
+    signer = key_ring.signing_key()
     return _Signing(signer.private_key, {"alg": signer.algorithm, "kid": signer.kid})
 
 
@@ -95,7 +95,7 @@ def sign_token(claims: dict[str, Any]) -> str:
 
     `claims` hold every claim but `iss` and `aud`, which default to the service's; the
     library's own defaults (`jti`, `iat`, `exp`, ...) are all overridden by them. In keys
-    mode without a usable current key this raises `keys.SigningUnavailable` (503).
+    mode without a usable current key this raises `key_ring.SigningUnavailable` (503).
     """
     signing = _signing()
     create = create_refresh_token if claims["type"] == "refresh" else create_access_token
@@ -272,7 +272,7 @@ def _verification_key(encoded_token: str) -> tuple[Any, list[str]]:
     kid = header.get("kid")
     if not isinstance(kid, str) or not _KID.fullmatch(kid):
         raise jwt.InvalidTokenError("kid missing or malformed")
-    key = keys.verification_key(kid)
+    key = key_ring.verification_key(kid)
     if key is None:
         raise jwt.InvalidTokenError("kid not in the key set")
     return key.verifier, [key.algorithm]

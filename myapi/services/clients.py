@@ -1,4 +1,4 @@
-"""OAuth client changes shared by the API and the CLI: the same rules and revocations for both.
+"""OAuth clients: register, rotate the secret, change scope or status, delete; for the CLI.
 
 A client secret is `myapi_cs_` and 32 random bytes, stored only as SHA-256
 (`security.opaque_tokens` says why that is enough).
@@ -19,11 +19,11 @@ from sqlalchemy import select
 
 from myapi.clock import utcnow
 from myapi.extensions import db
-from myapi.logs import audit
 from myapi.models import OAuthClient
 from myapi.security.opaque_tokens import new_opaque_token, opaque_token_hash, opaque_token_matches
-from myapi.security.revocation import client_holder, revocation_store
+from myapi.security.revocation import client_holder
 from myapi.security.scopes import CLIENT_SCOPES, format_scope, parse_scope
+from myapi.services.transactions import holder_changed, unit_of_work
 
 SECRET_PREFIX = "myapi_cs_"
 CLIENT_ID_PREFIX = "client_"
@@ -88,18 +88,6 @@ def list_clients() -> list[OAuthClient]:
     return list(db.session.scalars(select(OAuthClient).order_by(OAuthClient.created_at)))
 
 
-def _commit_client_state(client_id: str) -> None:
-    """Commit a client change, dropping the mirrored state before and after the commit.
-
-    Before: if Redis fails, nothing is committed. After: a request that read the old row
-    in between cannot leave the old credential cached.
-    """
-    holders = [client_holder(client_id)]
-    revocation_store().holders_changed(holders)
-    db.session.commit()
-    revocation_store().holders_changed(holders)
-
-
 def create_client(name: str, scope: str, audience: str | None = None) -> tuple[OAuthClient, str]:
     """Register a client; returns it with its secret, which is never stored nor shown again."""
     secret = _new_secret()
@@ -111,25 +99,26 @@ def create_client(name: str, scope: str, audience: str | None = None) -> tuple[O
         scope=client_scope(scope),
         audience=_audience(audience),
     )
-    db.session.add(client)
-    db.session.commit()
-    audit(
-        "oauth_client_created",
-        client_id=client.client_id,
-        scope=client.scope,
-        audience=client.audience,
-    )
+    with unit_of_work() as work:
+        db.session.add(client)
+        work.audit(
+            "oauth_client_created",
+            client_id=client.client_id,
+            scope=client.scope,
+            audience=client.audience,
+        )
     return client, secret
 
 
 def rotate_secret(client: OAuthClient) -> str:
     """A new secret and credential: the old secret stops working and every token dies."""
     secret = _new_secret()
-    client.secret_hash = opaque_token_hash(secret)
-    client.credential_id = _new_credential_id()
-    client.secret_rotated_at = utcnow()
-    _commit_client_state(client.client_id)
-    audit("oauth_client_secret_rotated", client_id=client.client_id)
+    with unit_of_work() as work:
+        client.secret_hash = opaque_token_hash(secret)
+        client.credential_id = _new_credential_id()
+        client.secret_rotated_at = utcnow()
+        holder_changed(work, client_holder(client.client_id))
+        work.audit("oauth_client_secret_rotated", client_id=client.client_id)
     return secret
 
 
@@ -137,27 +126,32 @@ def set_client_active(client: OAuthClient, active: bool) -> None:
     """Disabling ends every token of the client for good; enabling lets it ask for new ones."""
     if client.is_active == active:
         return
-    client.is_active = active
-    if not active:
-        client.credential_id = _new_credential_id()
-    _commit_client_state(client.client_id)
-    audit("oauth_client_enabled" if active else "oauth_client_disabled", client_id=client.client_id)
+    with unit_of_work() as work:
+        client.is_active = active
+        if not active:
+            client.credential_id = _new_credential_id()
+        holder_changed(work, client_holder(client.client_id))
+        event = "oauth_client_enabled" if active else "oauth_client_disabled"
+        work.audit(event, client_id=client.client_id)
 
 
 def set_client_scope(client: OAuthClient, scope: str) -> None:
     """Change what the client may hold; a scope taken away stops working on the next request."""
-    previous, client.scope = client.scope, client_scope(scope)
-    _commit_client_state(client.client_id)
-    audit(
-        "oauth_client_scope_changed",
-        client_id=client.client_id,
-        previous=previous,
-        scope=client.scope,
-    )
+    allowed = client_scope(scope)
+    with unit_of_work() as work:
+        previous, client.scope = client.scope, allowed
+        holder_changed(work, client_holder(client.client_id))
+        work.audit(
+            "oauth_client_scope_changed",
+            client_id=client.client_id,
+            previous=previous,
+            scope=client.scope,
+        )
 
 
 def delete_client(client: OAuthClient) -> None:
     client_id = client.client_id
-    db.session.delete(client)
-    _commit_client_state(client_id)
-    audit("oauth_client_deleted", client_id=client_id)
+    with unit_of_work() as work:
+        db.session.delete(client)
+        holder_changed(work, client_holder(client_id))
+        work.audit("oauth_client_deleted", client_id=client_id)

@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import myapi.security.passwords
-from myapi.accounts import set_active
 from myapi.models import User
+from myapi.services.accounts import set_active
 from tests.auth.observe import (
     INVALID_CREDENTIALS,
     VALIDATION_ERROR,

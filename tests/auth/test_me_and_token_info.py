@@ -7,8 +7,8 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from myapi.accounts import create_user, delete_user, set_active
 from myapi.models import User
+from myapi.services.accounts import delete_user, register, set_active
 from tests.auth.observe import (
     INVALID_CREDENTIALS,
     INVALID_TOKEN,
@@ -163,7 +163,7 @@ def test_a_deleted_accounts_tokens_never_work_for_the_next_account_registered(
 ) -> None:
     delete_user(alice)
 
-    mallory = create_user("mallory", "mallory@example.com", PASSWORD)
+    mallory = register("mallory", "mallory@example.com", PASSWORD)
 
     assert_invalid_token(me(client, alice_tokens["access_token"]))
     assert_invalid_token(refresh(client, alice_tokens["refresh_token"]))

@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from myapi.accounts import set_active
 from myapi.models import User
+from myapi.services.accounts import set_active
 from tests.auth.observe import (
     UNAUTHENTICATED,
     assert_invalid_token,

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from myapi.accounts import create_user
 from myapi.models import User
+from myapi.services.accounts import register
 from tests.auth.observe import claims, live_session_ids, me, post_login, session_row
 from tests.conftest import PASSWORD, refresh
 
@@ -41,7 +41,7 @@ def audit_events() -> Iterator[list[str]]:
 def test_concurrent_refreshes_of_one_token_continue_a_single_session_family(
     file_app: Flask, audit_events: list[str]
 ) -> None:
-    alice: User = create_user("alice", "alice@example.com", PASSWORD)
+    alice: User = register("alice", "alice@example.com", PASSWORD)
     tokens = post_login(file_app.test_client(), "alice").json
     barrier = threading.Barrier(THREADS)
 

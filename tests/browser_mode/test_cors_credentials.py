@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 import config
 from myapi import create_app
-from myapi.accounts import create_user
 from myapi.extensions import db
+from myapi.services.accounts import register
 from tests.browser_mode.helpers import COOKIE_MODE
 from tests.conftest import PASSWORD
 
@@ -115,7 +115,7 @@ def test_a_private_network_preflight_gets_no_private_network_answer(
 
 
 def test_a_browser_login_from_the_spa_may_set_its_cookie(spa_client: FlaskClient) -> None:
-    create_user("alice", "alice@example.com", PASSWORD)
+    register("alice", "alice@example.com", PASSWORD)
 
     response = spa_client.post(
         "/auth/login",

@@ -14,8 +14,8 @@ from sqlalchemy import update
 from myapi.clock import utcnow
 from myapi.extensions import db
 from myapi.models import AuthSession, PersonalAccessToken, RevokedToken, User
-from myapi.security.personal_tokens import issue_personal_token
 from myapi.security.scopes import parse_scope
+from myapi.services.personal_tokens import issue as issue_personal_token
 from tests.conftest import assert_problem, bearer
 
 READ = parse_scope("notes:read")

@@ -13,7 +13,7 @@ from click.testing import Result
 from cryptography.fernet import Fernet
 from flask import Flask
 
-from myapi.security.keys import generate_key
+from myapi.services.signing_keys import generate_key
 
 ENCRYPTION_KEY = Fernet.generate_key().decode()
 

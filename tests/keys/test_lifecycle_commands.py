@@ -13,7 +13,7 @@ from flask import Flask
 
 from myapi.clock import utcnow
 from myapi.extensions import db
-from myapi.security.keys import longest_token_lifetime
+from myapi.services.signing_keys import longest_token_lifetime
 from tests.keys.conftest import ENCRYPTION_KEY
 from tests.keys.observe import key_in, key_rows
 

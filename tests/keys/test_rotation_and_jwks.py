@@ -16,8 +16,9 @@ from flask.testing import FlaskClient
 from myapi.clock import utcnow
 from myapi.extensions import db
 from myapi.models import User
-from myapi.security import keys
-from myapi.security.keys import forget_key_ring
+from myapi.security import key_ring
+from myapi.security.key_ring import forget_key_ring
+from myapi.services.signing_keys import generate_key, rotate_keys
 from tests.auth.observe import assert_invalid_token, claims, me
 from tests.conftest import refresh
 from tests.keys.observe import (
@@ -125,10 +126,10 @@ def test_jwks_is_public_and_documented(client: FlaskClient) -> None:
 
 def rotate_elsewhere(app: Flask) -> None:
     """Rotate as `flask keys` in another process would: this process keeps its loaded ring."""
-    ring = app.extensions[keys._RING]
-    keys.generate_key()
-    keys.rotate_keys()
-    app.extensions[keys._RING] = ring
+    ring = app.extensions[key_ring._RING]
+    generate_key()
+    rotate_keys()
+    app.extensions[key_ring._RING] = ring
 
 
 def test_a_token_naming_a_kid_this_process_has_not_seen_rereads_the_key_table(
@@ -139,7 +140,7 @@ def test_a_token_naming_a_kid_this_process_has_not_seen_rereads_the_key_table(
 ) -> None:
     me(client, alice_tokens["access_token"])
     rotate_elsewhere(app)
-    monkeypatch.setattr(keys, "UNKNOWN_KID_RELOAD_SECONDS", 0)
+    monkeypatch.setattr(key_ring, "UNKNOWN_KID_RELOAD_SECONDS", 0)
 
     token = signed_by(key_in("current"), claims(alice_tokens["access_token"]))
 
@@ -171,8 +172,8 @@ def test_unknown_kids_reread_the_key_table_at_most_once_a_second(
 ) -> None:
     me(client, alice_tokens["access_token"])  # the ring is loaded
     loads = []
-    real_load = keys._load_ring
-    monkeypatch.setattr(keys, "_load_ring", lambda: loads.append(1) or real_load())
+    real_load = key_ring._load_ring
+    monkeypatch.setattr(key_ring, "_load_ring", lambda: loads.append(1) or real_load())
     forged = [forge_kid(alice_tokens["access_token"], f"unknown-{n}") for n in range(20)]
 
     for token in forged:

@@ -14,7 +14,7 @@ from sqlalchemy import delete
 
 from myapi.extensions import db
 from myapi.models import SigningKey, User
-from myapi.security.keys import forget_key_ring
+from myapi.security.key_ring import forget_key_ring
 from tests.auth.observe import assert_invalid_token, claims, me, post_login
 from tests.conftest import assert_problem, refresh
 from tests.keys.observe import header, key_in

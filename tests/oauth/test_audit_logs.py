@@ -8,7 +8,7 @@ from typing import Any
 import jwt
 from flask.testing import FlaskClient
 
-from myapi.clients import create_client, rotate_secret
+from myapi.services.clients import create_client, rotate_secret
 from tests.conftest import LogLines, bearer
 from tests.helpers.oauth import (
     INTROSPECT,

@@ -1,4 +1,4 @@
-"""`flask clients ...`: the same rules as `myapi.clients`, and the secret shown once."""
+"""`flask clients ...`: the same rules as `myapi.services.clients`, and the secret shown once."""
 
 from __future__ import annotations
 

@@ -8,13 +8,13 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from myapi.clients import (
+from myapi.models import User
+from myapi.services.clients import (
     delete_client,
     rotate_secret,
     set_client_active,
     set_client_scope,
 )
-from myapi.models import User
 from tests.conftest import assert_problem, bearer
 from tests.helpers.oauth import Credentials, assert_oauth_error, stored_client
 

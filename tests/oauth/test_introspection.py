@@ -9,10 +9,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from myapi.accounts import set_active
 from myapi.models import User
-from myapi.security.personal_tokens import issue_personal_token
 from myapi.security.scopes import parse_scope
+from myapi.services.accounts import set_active
+from myapi.services.personal_tokens import issue as issue_personal_token
 from tests.conftest import bearer
 from tests.helpers.oauth import (
     INTROSPECT,

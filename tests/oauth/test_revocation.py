@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from myapi.models import User
-from myapi.security.personal_tokens import issue_personal_token
 from myapi.security.scopes import parse_scope
+from myapi.services.personal_tokens import issue as issue_personal_token
 from tests.conftest import bearer, refresh
 from tests.helpers.oauth import REVOKE, Credentials, assert_oauth_error, expired_copy
 

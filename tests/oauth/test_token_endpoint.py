@@ -9,7 +9,7 @@ import jwt
 from flask import Flask
 from flask.testing import FlaskClient
 
-from myapi.clients import set_client_active
+from myapi.services.clients import set_client_active
 from tests.helpers.oauth import (
     TOKEN,
     Credentials,

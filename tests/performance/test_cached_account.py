@@ -7,9 +7,9 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from myapi.accounts import delete_user, set_active, set_role
 from myapi.extensions import db
 from myapi.models import User
+from myapi.services.accounts import delete_user, set_active, set_role
 from tests.conftest import PASSWORD, bearer
 
 

@@ -14,6 +14,7 @@ from myapi.clock import utcnow
 from myapi.extensions import db
 from myapi.models import PersonalAccessToken
 from myapi.security import personal_tokens
+from myapi.services import personal_tokens as personal_token_service
 from tests.conftest import assert_problem
 
 INVALID_TOKEN = "urn:myapi:problem:invalid-token"
@@ -72,7 +73,8 @@ class Clock:
 
 @pytest.fixture
 def clock(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """Freeze the time personal tokens are judged by; the rest of the service keeps real time."""
+    """Freeze the time personal tokens are judged and used by; the rest keeps real time."""
     frozen = Clock()
     monkeypatch.setattr(personal_tokens, "utcnow", lambda: frozen.now)
+    monkeypatch.setattr(personal_token_service, "utcnow", lambda: frozen.now)
     return frozen

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from myapi.extensions import db
 from myapi.models import PersonalAccessToken, User
-from myapi.security.personal_tokens import MAX_LIVE_TOKENS, PAT_PREFIX
+from myapi.security.personal_tokens import PAT_PREFIX
+from myapi.services.personal_tokens import MAX_LIVE_TOKENS
 from tests.conftest import LogLines, assert_problem, bearer, refresh
 from tests.personal_tokens.conftest import (
     FRESH_LOGIN_REQUIRED,

@@ -7,9 +7,9 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from myapi.accounts import delete_user
 from myapi.models import User
 from myapi.security.personal_tokens import PAT_PREFIX
+from myapi.services.accounts import delete_user
 from tests.conftest import PASSWORD, LogLines, assert_problem, bearer
 from tests.personal_tokens.conftest import INVALID_TOKEN, assert_invalid_token, token_row
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from myapi.accounts import set_active, set_role
 from myapi.extensions import db
 from myapi.models import User
 from myapi.security.personal_tokens import PAT_PREFIX
+from myapi.services.accounts import set_active, set_role
 from tests.conftest import LogLines, assert_problem, bearer, refresh
 from tests.personal_tokens.conftest import (
     INSUFFICIENT_SCOPE,

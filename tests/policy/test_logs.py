@@ -10,9 +10,9 @@ from flask.testing import FlaskClient
 
 import config
 from myapi import create_app
-from myapi.accounts import create_user
 from myapi.extensions import db
 from myapi.models import User
+from myapi.services.accounts import register
 from tests.conftest import PASSWORD, LogLines, bearer, capture_logs
 
 REQUEST_FIELDS = {"request_id", "method", "path", "status", "duration_ms", "user_id", "ip"}
@@ -69,7 +69,7 @@ def test_an_anonymous_request_after_an_authenticated_one_is_not_attributed_to_an
     app = create_app(config.Testing())
     with app.app_context():
         db.create_all()
-        create_user("alice", "alice@example.com", PASSWORD)
+        register("alice", "alice@example.com", PASSWORD)
     client = app.test_client()
     token = client.post("/auth/login", json={"username": "alice", "password": PASSWORD}).json
     handler = capture_logs()
@@ -224,7 +224,7 @@ def test_disabling_a_user_is_audited(
 
 def test_an_audit_event_outside_a_request_is_still_logged(app: Flask, logs: LogLines) -> None:
     # The CLI changes accounts through the same service functions, with no request around.
-    user = create_user("dave", "dave@example.com", PASSWORD)
+    user = register("dave", "dave@example.com", PASSWORD)
 
     event = only(logs.events("user_registered"))
     assert event["user_id"] == user.id

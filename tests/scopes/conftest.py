@@ -6,7 +6,7 @@ import pytest
 from cryptography.fernet import Fernet
 from flask import Flask
 
-from myapi.security.keys import generate_key
+from myapi.services.signing_keys import generate_key
 
 
 @pytest.fixture(params=["secret", "keys"])

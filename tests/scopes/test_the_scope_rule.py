@@ -15,11 +15,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from myapi.accounts import set_role
-from myapi.clients import find_client, set_client_scope
 from myapi.extensions import db
 from myapi.models import PersonalAccessToken, User
 from myapi.security.scopes import effective_scope, parse_scope
+from myapi.services.accounts import set_role
+from myapi.services.clients import find_client, set_client_scope
 from tests.conftest import PASSWORD, bearer, refresh
 from tests.helpers.oauth import INTROSPECT, Credentials
 

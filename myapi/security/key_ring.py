@@ -1,0 +1,159 @@
+"""The per-process key ring: the published public keys and the current private key.
+
+A key moves one way through its states: `next` (published in the JWKS, signs nothing yet,
+so other services' caches learn it before it is used), `current` (signs every new token),
+`previous` (still published and still verifies, until `publish_until`, when every token it
+signed has expired), `retired` (gone from the JWKS, refused, its private part erased).
+`services.signing_keys` moves keys between states; this module only reads them.
+
+Each process keeps its ring in `app.extensions`, re-read every KEY_SET_REFRESH_SECONDS, and
+at once when a token names a kid the ring does not know (at most once a second, so a flood
+of made-up kids cannot turn into a flood of queries).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import jwt
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.exceptions import ServiceUnavailable
+
+from myapi.clock import utcnow
+from myapi.extensions import db
+from myapi.models import SigningKey
+from myapi.security.key_material import KeyEncryptionError, decrypt_private_key
+
+log = logging.getLogger(__name__)
+
+NEXT, CURRENT, PREVIOUS, RETIRED = "next", "current", "previous", "retired"
+PUBLISHED_STATES = (NEXT, CURRENT, PREVIOUS)
+#: How soon a token naming an unknown kid may trigger another read of the key table.
+UNKNOWN_KID_RELOAD_SECONDS = 1.0
+_RING = "signing_key_ring"
+
+
+class SigningUnavailable(ServiceUnavailable):
+    """Keys mode without a usable current key: no token can be issued (a 503 problem)."""
+
+    description = "Token signing is unavailable; retry shortly."
+
+
+@dataclass(frozen=True)
+class PublishedKey:
+    kid: str
+    algorithm: str
+    state: str
+    jwk: dict[str, str]
+    verifier: Any  # the public key object PyJWT verifies with
+    publish_until: datetime | None
+
+    def is_published(self, now: datetime) -> bool:
+        if self.state != PREVIOUS:
+            return True
+        return self.publish_until is not None and now < self.publish_until
+
+
+@dataclass(frozen=True)
+class Signer:
+    kid: str
+    algorithm: str
+    private_key: Any
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    keys: dict[str, PublishedKey]
+    signer: Signer | None
+
+
+class KeyRingCache:
+    """One process's key ring, replaced whole when stale; a lock keeps reloads single-file."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ring: KeyRing | None = None
+        self._loaded_at = 0.0
+
+    def ring(self, max_age: float) -> KeyRing:
+        if self._ring is None or time.monotonic() - self._loaded_at >= max_age:
+            with self._lock:
+                if self._ring is None or time.monotonic() - self._loaded_at >= max_age:
+                    self._ring = _load_ring()
+                    self._loaded_at = time.monotonic()
+        return self._ring
+
+
+def _load_ring() -> KeyRing:
+    rows = db.session.scalars(select(SigningKey).where(SigningKey.state.in_(PUBLISHED_STATES)))
+    keys, signer = {}, None
+    for row in rows:
+        jwk = json.loads(row.public_jwk)
+        verifier = jwt.get_algorithm_by_name(row.algorithm).from_jwk(jwk)
+        keys[row.kid] = PublishedKey(
+            row.kid, row.algorithm, row.state, jwk, verifier, row.publish_until
+        )
+        if row.state == CURRENT:
+            signer = _signer(row)
+    return KeyRing(keys=keys, signer=signer)
+
+
+def _signer(row: SigningKey) -> Signer | None:
+    """The current key, decrypted; without it the ring still verifies, but nothing is signed."""
+    try:
+        return Signer(row.kid, row.algorithm, decrypt_private_key(row.encrypted_private_key))
+    except KeyEncryptionError as error:
+        log.error("the current signing key cannot be decrypted: %s", error)
+        return None
+
+
+def _ring_cache() -> KeyRingCache:
+    return current_app.extensions.setdefault(_RING, KeyRingCache())
+
+
+def forget_key_ring() -> None:
+    """Drop this process's ring so the next use re-reads the table (after a lifecycle step)."""
+    current_app.extensions.pop(_RING, None)
+
+
+def _ring() -> KeyRing:
+    return _ring_cache().ring(current_app.config["KEY_SET_REFRESH_SECONDS"])
+
+
+def signing_key() -> Signer:
+    """The current key; a 503 problem when there is none (run `flask keys generate`)."""
+    signer = _ring().signer
+    if signer is None:
+        log.error("TOKEN_SIGNING=keys but no current signing key is usable")
+        raise SigningUnavailable(retry_after=5)
+    return signer
+
+
+def verification_key(kid: str) -> PublishedKey | None:
+    """The published key named `kid`, from the ring only; None when unknown or withdrawn."""
+    key = _ring().keys.get(kid)
+    if key is None:
+        key = _ring_cache().ring(UNKNOWN_KID_RELOAD_SECONDS).keys.get(kid)
+    if key is None or not key.is_published(utcnow()):
+        return None
+    return key
+
+
+def public_jwks() -> dict[str, list[dict[str, str]]]:
+    """The JWKS: current, next, and previous keys until `publish_until`; public members only."""
+    if current_app.config["TOKEN_SIGNING"] != "keys":
+        return {"keys": []}
+    now = utcnow()
+    order = {CURRENT: 0, NEXT: 1, PREVIOUS: 2}
+    published = sorted(
+        (key for key in _ring().keys.values() if key.is_published(now)),
+        key=lambda key: order[key.state],
+    )
+    return {"keys": [key.jwk for key in published]}
