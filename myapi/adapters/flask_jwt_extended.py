@@ -14,7 +14,7 @@ Flask-JWT-Extended 4.7.4 (`setup.cfg` pins `<4.8`;
 - `flask_jwt_extended.jwt_manager.JWTManager._decode_jwt_from_config(encoded_token,
   csrf_value=None, allow_expired=False) -> dict`, overridden to call the decoder the app
   registers with `token_decoder` (`security.tokens.decode_verified`: one verified parse,
-  the same checks), and to remember its answer for the rest of the request;
+  the same checks), and to remember its answer (or its refusal) for the rest of the request;
 - `flask_jwt_extended.view_decorators.get_unverified_jwt_headers(encoded_token) -> dict`,
   the module global the view decorator calls, replaced by one that answers from that
   memory (a token the request did not decode is parsed as the library would).
@@ -55,9 +55,17 @@ class SingleDecodeJWTManager(JWTManager):
         key = (encoded_token, csrf_value, allow_expired)
         remembered = request.environ.get(_DECODED) if has_request_context() else None
         if remembered is not None and remembered[0] == key:
+            if isinstance(remembered[2], Exception):
+                raise remembered[2]
             return dict(remembered[2])
         assert self._decoder is not None, "register a decoder with token_decoder()"
-        header, claims = self._decoder(encoded_token, csrf_value, allow_expired)
+        try:
+            header, claims = self._decoder(encoded_token, csrf_value, allow_expired)
+        except Exception as refusal:
+            # A refused token is refused again without a second parse or key lookup.
+            if has_request_context():
+                request.environ[_DECODED] = (key, {}, refusal)
+            raise
         if has_request_context():
             request.environ[_DECODED] = (key, header, dict(claims))
         return claims
@@ -67,6 +75,8 @@ def _header_of_decoded_token(encoded_token: str) -> dict[str, Any]:
     """The header of the token this request just decoded, else the library's own parse."""
     remembered = request.environ.get(_DECODED) if has_request_context() else None
     if remembered is not None and remembered[0][0] == encoded_token:
+        if isinstance(remembered[2], Exception):
+            raise remembered[2]
         return remembered[1]
     return get_unverified_jwt_headers(encoded_token)
 

@@ -117,7 +117,7 @@ def hash_password(password: str) -> str:
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """Check a password; with no stored hash, spend the same time on a dummy one."""
     if stored_hash is None:
-        dummy = _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
+        dummy = _off_the_request_thread(_dummy_hash, current_app.config["PASSWORD_HASH_METHOD"])
         _off_the_request_thread(check_password_hash, dummy, password)
         return False
     return _off_the_request_thread(check_password_hash, stored_hash, password)
@@ -132,7 +132,7 @@ def needs_rehash(stored_hash: str) -> bool:
 @cache
 def _canonical_method(method: str) -> str:
     """The method as werkzeug writes it into hashes ("scrypt" -> "scrypt:32768:8:1")."""
-    return _dummy_hash(method).split("$", 1)[0]
+    return _off_the_request_thread(_dummy_hash, method).split("$", 1)[0]
 
 
 @cache

@@ -69,3 +69,16 @@ def test_a_verified_request_parses_its_token_once(
         verify_jwt_in_request()
 
     assert parses == ["parse"]
+
+
+def test_a_refused_token_is_parsed_once_per_request(
+    app: Flask, alice_tokens: dict[str, Any], parses: list[str]
+) -> None:
+    tampered = alice_tokens["access_token"][:-4] + "AAAA"
+
+    with app.test_request_context(headers=bearer(tampered)):
+        for _ in range(2):
+            with pytest.raises(jwt.InvalidSignatureError):
+                decode_token(tampered)
+
+    assert parses == ["parse"]

@@ -9,6 +9,7 @@ an upgrade changes either.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import flask_limiter
@@ -21,7 +22,7 @@ from limits.storage import storage_from_string
 from myapi.adapters.limits_storage import PiggybackRedisStorage
 from myapi.models import User
 
-REDIS_URL_FOR_REGISTRY = "redis://127.0.0.1:6379/15"
+REDIS_URL_FOR_REGISTRY = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def test_the_libraries_are_the_versions_the_adapter_was_written_for() -> None:

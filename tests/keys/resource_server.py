@@ -6,6 +6,11 @@ Reads one token per line on stdin and answers one JSON line per token on stdout:
 {"valid": true, "kid", "alg", "sub"} or {"valid": false, "error"}. Nothing of the
 service is imported: only PyJWT, as another team's service would verify.
 
+The line `?kids` instead answers {"kids": [...]}: the kids a token would be checked
+against now, from the cached key set, or from a fresh fetch once the cache has expired,
+exactly as the next verification would get them (never the early refetch that an
+unknown kid may trigger). The tests poll it to learn when this cache has a new key.
+
 PyJWKClient keeps the key set CACHE_SECONDS, and refetches it early for an unknown
 kid at most once per `cooldown_duration` (30 s): a key must be published before it
 signs, which is why `flask keys generate` pre-publishes it as `next`.
@@ -18,6 +23,13 @@ import sys
 from typing import Any
 
 import jwt
+
+KIDS_QUERY = "?kids"
+
+
+def known_kids(keys: jwt.PyJWKClient) -> list[str]:
+    """The kids of the key set as `get_signing_key` first looks at it (cache, or fetch if stale)."""
+    return sorted(key.key_id for key in keys.get_signing_keys())
 
 
 def verify(keys: jwt.PyJWKClient, token: str, issuer: str, audience: str) -> dict[str, Any]:
@@ -41,7 +53,11 @@ def main() -> None:
     jwks_url, issuer, audience, cache_seconds = sys.argv[1:5]
     keys = jwt.PyJWKClient(jwks_url, lifespan=float(cache_seconds), timeout=5)
     for line in sys.stdin:
-        print(json.dumps(verify(keys, line.strip(), issuer, audience)), flush=True)
+        if line.strip() == KIDS_QUERY:
+            answer: dict[str, Any] = {"kids": known_kids(keys)}
+        else:
+            answer = verify(keys, line.strip(), issuer, audience)
+        print(json.dumps(answer), flush=True)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ import secrets
 import select
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,8 @@ import jwt
 import pytest
 from cryptography.fernet import Fernet
 
+from tests.keys.resource_server import KIDS_QUERY
+from tests.polling import poll
 from tests.production.servers import BIN, ROOT, Host, call, wait_until
 
 RESOURCE_SERVER = Path(__file__).with_name("resource_server.py")
@@ -48,8 +49,15 @@ class ResourceServer:
         )
 
     def verify(self, token: str) -> dict[str, Any]:
+        return self._ask(token)
+
+    def kids(self) -> set[str]:
+        """The kids its next verification would check against (its cache, or a fresh fetch)."""
+        return set(self._ask(KIDS_QUERY)["kids"])
+
+    def _ask(self, line: str) -> dict[str, Any]:
         assert self.process.stdin and self.process.stdout
-        self.process.stdin.write(token + "\n")
+        self.process.stdin.write(line + "\n")
         self.process.stdin.flush()
         ready, _, _ = select.select([self.process.stdout], [], [], ANSWER_TIMEOUT)
         assert ready, "the resource server did not answer in time"
@@ -135,11 +143,17 @@ def published_kids(service: Host) -> set[str]:
     return {jwk["kid"] for jwk in call(service.url + "/.well-known/jwks.json").body["keys"]}
 
 
-def pre_publish_a_new_key(service: Host, env: dict[str, str]) -> str:
+def pre_publish_a_new_key(service: Host, env: dict[str, str], verifier: ResourceServer) -> str:
     """`flask keys generate`, then wait until every cache has it: the service's, the verifier's."""
     upcoming = flask(env, "keys", "generate").split()[3]
     wait_until(lambda: upcoming in published_kids(service), "the next key in the JWKS", 10)
-    time.sleep(VERIFIER_CACHE_SECONDS + 1)
+    # The verifier takes it in when its cached key set (VERIFIER_CACHE_SECONDS) expires.
+    poll(
+        verifier.kids,
+        until=lambda kids: upcoming in kids,
+        what="the next key in the resource server's cached key set",
+        timeout=VERIFIER_CACHE_SECONDS + 30,
+    )
     return upcoming
 
 
@@ -158,7 +172,7 @@ def test_a_separate_resource_server_verifies_tokens_across_a_rotation(
         "sub": "1",
     }
 
-    upcoming = pre_publish_a_new_key(service, service_env)
+    upcoming = pre_publish_a_new_key(service, service_env, verifier)
     flask(service_env, "keys", "rotate")
     fresh: list[str] = []
     wait_until(

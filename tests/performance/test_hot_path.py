@@ -6,6 +6,8 @@ the optimisations must keep.
 
 from __future__ import annotations
 
+import re
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,10 +17,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from myapi.security import passwords
 from myapi.security.passwords import hash_password, verify_password
 from tests.conftest import PASSWORD, assert_problem, bearer
 
 TOKEN_ONLY = ["/auth/token-info", "/auth/me"]
+#: The `thread_name_prefix` of the one hashing thread per process (`myapi.security.passwords`).
+HASHING_THREAD = "password-hash"
 
 
 @pytest.mark.parametrize("path", ["/auth/token-info", "/auth/me", "/api/v1/notes"])
@@ -145,22 +150,57 @@ def test_a_token_signed_with_another_algorithm_is_refused(
     assert_problem(client.get("/auth/token-info", headers=bearer(forged)), 401)
 
 
+def recording_thread(
+    werkzeug_function: Callable[..., Any], password_at: int, seen: list[tuple[str, str, str]]
+) -> Callable[..., Any]:
+    """The werkzeug function, noting (its name, the password it got, the thread it ran on)."""
+
+    def record(*args: Any, **kwargs: Any) -> Any:
+        thread = threading.current_thread().name
+        seen.append((werkzeug_function.__name__, args[password_at], thread))
+        return werkzeug_function(*args, **kwargs)
+
+    return record
+
+
 def test_passwords_hash_and_verify_on_the_hashing_thread(
-    app: Flask, make_user: Callable[..., Any]
+    app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    seen: list[tuple[str, str, str]] = []
+    generate = recording_thread(passwords.generate_password_hash, 0, seen)
+    check = recording_thread(passwords.check_password_hash, 1, seen)
+    monkeypatch.setattr(passwords, "generate_password_hash", generate)
+    monkeypatch.setattr(passwords, "check_password_hash", check)
+    wrong = PASSWORD + "x"
+
     with app.test_request_context():
         stored = hash_password(PASSWORD)
+        verdicts = [
+            verify_password(stored, PASSWORD),
+            verify_password(stored, wrong),
+            verify_password(None, PASSWORD),  # unknown account: checked against a dummy hash
+        ]
 
-        assert verify_password(stored, PASSWORD)
-        assert not verify_password(stored, PASSWORD + "x")
-        assert not verify_password(None, PASSWORD)
+    assert verdicts == [True, False, False]
+    # Every hash runs there, the dummy one too (made from a random value, once per process
+    # and method, so it is not in the sequence of the test's own passwords below).
+    assert {re.sub(r"_[0-9]+$", "", thread) for _, _, thread in seen} == {HASHING_THREAD}
+    with_a_password = [
+        (function, password, re.sub(r"_[0-9]+$", "", thread))
+        for function, password, thread in seen
+        if password in (PASSWORD, wrong)
+    ]
+    assert with_a_password == [
+        ("generate_password_hash", PASSWORD, HASHING_THREAD),
+        ("check_password_hash", PASSWORD, HASHING_THREAD),
+        ("check_password_hash", wrong, HASHING_THREAD),
+        ("check_password_hash", PASSWORD, HASHING_THREAD),
+    ]
 
 
 def test_a_login_beyond_the_hashes_in_flight_is_shed_with_503(
     client: FlaskClient, alice: Any
 ) -> None:
-    from myapi.security import passwords
-
     taken = [passwords._in_flight.acquire(blocking=False) for _ in range(2)]
     try:
         reply = client.post("/auth/login", json={"username": "alice", "password": PASSWORD})

@@ -1,7 +1,8 @@
 """Catalogue group J: browser mode, where the refresh token lives in an HttpOnly cookie.
 
 A client opts in with `X-Token-Delivery: cookie`; the access token stays in memory and
-travels in the Authorization header, so only the refresh cookie is examined here.
+travels in the Authorization header, so only the refresh cookie is examined here, and J3
+shows that the access token never travels in a cookie.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from http.cookies import SimpleCookie
 import pytest
 
 from tests.security.conftest import Account
-from tests.security.expect import assert_invalid_token
+from tests.security.expect import assert_invalid_token, assert_no_credentials
 from tests.security.live import Client, Reply
 
 BROWSER = {"X-Token-Delivery": "cookie"}
@@ -90,12 +91,45 @@ def test_J2_the_cookie_authenticates_nothing_but_refresh(client: Client, alice: 
         assert reply.status == 401, (path, reply.status)
 
 
-@pytest.mark.skip(
-    reason="no token-sidejacking fingerprint: the access token is never in a cookie (browser "
-    "mode keeps it in memory) and the refresh cookie is HttpOnly and bound to a CSRF value"
-)
-def test_J3_fingerprint_cookie_missing_or_different() -> None:
-    raise AssertionError("not applicable")
+# J3 (a fingerprint cookie against token sidejacking) applies to access tokens kept in
+# cookies. Here the access token never travels in one, in either direction.
+#: Our own cookie names, flask-jwt-extended's default, and names a client might guess.
+ACCESS_COOKIE_NAMES = [
+    COOKIE,
+    "myapi_refresh",
+    "access_token_cookie",
+    "access_token",
+    "token",
+    "jwt",
+    "Authorization",
+]
+RESOURCES = ["/auth/me", "/auth/token-info", "/api/v1/notes"]
+
+
+def test_J3_the_access_token_never_travels_in_a_cookie(client: Client, alice: Account) -> None:
+    login = browser_login(client, alice)
+    value, _ = refresh_cookie(login)
+    csrf = {"X-CSRF-Token": login.json["csrf_token"]}
+    refreshed = client.post("/auth/refresh", headers={"Cookie": f"{COOKIE}={value}"} | csrf)
+    assert refreshed.status == 200, refreshed.text
+    access = refreshed.json["access_token"]
+
+    as_a_cookie = [
+        client.get(path, headers={"Cookie": f"{name}={access}"} | csrf)
+        for name in ACCESS_COOKIE_NAMES
+        for path in RESOURCES
+    ]
+    in_the_refresh_cookie = client.post(
+        "/auth/refresh", headers={"Cookie": f"{COOKIE}={access}"} | csrf
+    )
+
+    for delivery in (login, refreshed):
+        assert delivery.json["access_token"]
+        assert not [line for line in set_cookies(delivery) if delivery.json["access_token"] in line]
+    for reply in as_a_cookie:
+        assert_no_credentials(reply)
+    assert_invalid_token(in_the_refresh_cookie)
+    assert client.get("/auth/me", token=access).status == 200  # the token itself is good
 
 
 def test_J4_logout_clears_the_refresh_cookie(client: Client, alice: Account) -> None:
