@@ -1,11 +1,13 @@
 # Everyday tasks. Needs only python3 (3.11+), pip and make; everything else goes into .venv.
 #
 #   make run      create .venv and .env if missing, migrate, serve on http://127.0.0.1:5000
+#                 (another port: make run PORT=8000)
 #   make test     run the test suite (extra pytest options: make test PYTEST_ARGS='-k login -x')
 #   make lint     ruff check and ruff format --check
 #   make security the security suite (docs/security.md) against live gunicorn servers, with schemathesis
 #   make bench    load the production stack on loopback with wrk, then time signing per algorithm (docs/performance.md)
 #   make migrate  apply database migrations
+#   make wheel-check  build the wheel, install it into a fresh virtualenv and run it (.ci/check-wheel)
 #   make spa      the example browser app on http://127.0.0.1:5173 next to the API (Ctrl-C stops both)
 #   make clean    remove .venv and caches (keeps .env and the database in instance/)
 
@@ -14,7 +16,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST := 127.0.0.1
-PORT := 5000
+PORT ?= 5000
 PYTEST_ARGS ?=
 SPA_PORT := 5173
 
@@ -23,7 +25,7 @@ INSTALLED := $(VENV)/.installed
 INSTALLED_DEV := $(VENV)/.installed-dev
 INSTALLED_BENCH := $(VENV)/.installed-bench
 
-.PHONY: run test lint migrate clean spa security
+.PHONY: run test lint migrate clean spa security wheel-check
 
 run: migrate
 	$(FLASK) run --host $(HOST) --port $(PORT)
@@ -53,6 +55,9 @@ security: $(INSTALLED_DEV)
 # memory://; installs wrk from the distribution's packages if it is missing. Under 5 minutes.
 bench: $(INSTALLED_BENCH)
 	$(BIN)/python -m bench
+
+wheel-check:
+	PYTHON=$(PYTHON) bash .ci/check-wheel
 
 lint: $(INSTALLED_DEV)
 	$(BIN)/ruff check .

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from cryptography.fernet import Fernet
 from flask import Flask
 
-from config import Testing
 from myapi import create_app
 from myapi.clock import epoch_seconds, utcnow
+from myapi.config import Testing
 from myapi.extensions import db
 from myapi.security.tokens import decode_verified, sign_token
 from myapi.services.signing_keys import generate_key

@@ -33,7 +33,7 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from config import ConfigError
+from myapi.config import ConfigError
 from myapi.extensions import limiter
 from myapi.logs import audit_recorded, dependency_failed
 

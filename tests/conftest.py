@@ -7,7 +7,6 @@ with the Redis revocation mirror (skipped, with the reason, when they are not).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -20,16 +19,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 
-from config import Testing
 from myapi import create_app
+from myapi.config import Testing
 from myapi.extensions import db
 from myapi.models import Base, User
 from myapi.services.accounts import register
 from myapi.services.clients import create_client
+from tests.helpers.http import PASSWORD, bearer
+from tests.helpers.logs import LogLines, capture_logs
 from tests.helpers.oauth import TOKEN, Credentials
 from tests.scratch_database import scratch_postgres_database
 
-PASSWORD = "correct horse battery staple"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
@@ -86,10 +86,6 @@ def make_user(app: Flask) -> Callable[..., User]:
         return register(username, f"{username}@example.com", password, role=role)
 
     return make
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
@@ -173,53 +169,6 @@ def client_token(get_token: Callable[..., Any]) -> Callable[..., str]:
         return response.json["access_token"]
 
     return issue
-
-
-def refresh(client: FlaskClient, refresh_token: str) -> Any:
-    return client.post("/auth/refresh", headers=bearer(refresh_token))
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with this status; returns its body."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body = response.json
-    assert body["status"] == status
-    assert {"type", "title", "detail"} <= set(body)
-    return body
-
-
-class LogLines(logging.Handler):
-    """Collects exactly what the app writes to stderr, formatted by the app's own formatter."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        installed = logging.getLogger("myapi").handlers
-        assert installed, "configure_logging installs a handler on the myapi logger"
-        self.setFormatter(installed[0].formatter)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-    @property
-    def entries(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.lines]
-
-    def requests(self) -> list[dict[str, Any]]:
-        return [e for e in self.entries if e["logger"] == "myapi.request"]
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        return [e for e in self.entries if e.get("event") == name]
-
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-
-def capture_logs() -> LogLines:
-    handler = LogLines()
-    logging.getLogger("myapi").addHandler(handler)
-    return handler
 
 
 @pytest.fixture

@@ -62,7 +62,10 @@ def public_jwk(private_key: Any, algorithm: str) -> dict[str, str]:
 def fernet_key_problems(values: list[str]) -> list[str]:
     """Why SIGNING_KEY_ENCRYPTION_KEYS cannot encrypt keys (never echoing a value); [] if it can."""
     if not values:
-        return ["SIGNING_KEY_ENCRYPTION_KEYS is not set: it needs a Fernet key (docs/keys.md)"]
+        return [
+            "SIGNING_KEY_ENCRYPTION_KEYS is not set: TOKEN_SIGNING=keys needs a Fernet key "
+            "to encrypt private keys with (docs/keys.md)"
+        ]
     problems = []
     for position, value in enumerate(values, start=1):
         try:

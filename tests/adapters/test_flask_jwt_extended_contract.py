@@ -17,7 +17,7 @@ from flask_jwt_extended import JWTManager, decode_token, verify_jwt_in_request, 
 
 from myapi.adapters.flask_jwt_extended import SingleDecodeJWTManager
 from myapi.extensions import jwt as jwt_manager
-from tests.conftest import bearer
+from tests.helpers.http import bearer
 
 
 def test_the_library_is_the_version_the_adapter_was_written_for() -> None:

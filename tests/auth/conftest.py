@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from config import Testing
 from myapi import create_app
+from myapi.config import Testing
 from myapi.extensions import db
 
 

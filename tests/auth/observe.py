@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from myapi.extensions import db
 from myapi.models import AuthSession, RevokedToken, User
-from tests.conftest import PASSWORD, assert_problem, bearer
+from tests.helpers.http import PASSWORD, assert_problem, bearer
 
 INVALID_TOKEN = "urn:myapi:problem:invalid-token"
 INVALID_CREDENTIALS = "urn:myapi:problem:invalid-credentials"

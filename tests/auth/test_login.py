@@ -22,7 +22,7 @@ from tests.auth.observe import (
     session_row,
     stored_hash,
 )
-from tests.conftest import PASSWORD, assert_problem, bearer
+from tests.helpers.http import PASSWORD, assert_problem, bearer
 
 PAIR_FIELDS = {"access_token", "refresh_token", "token_type", "expires_in", "scope"}
 

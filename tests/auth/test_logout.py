@@ -19,7 +19,7 @@ from tests.auth.observe import (
     post_login,
     session_row,
 )
-from tests.conftest import assert_problem, bearer, refresh
+from tests.helpers.http import assert_problem, bearer, refresh
 
 
 @pytest.mark.parametrize("path", ["/auth/logout", "/auth/logout-all"])

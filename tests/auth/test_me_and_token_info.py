@@ -20,7 +20,7 @@ from tests.auth.observe import (
     me,
     post_login,
 )
-from tests.conftest import PASSWORD, assert_problem, bearer, refresh
+from tests.helpers.http import PASSWORD, assert_problem, bearer, refresh
 
 TOKEN_INFO_FIELDS = {"sub", "kind", "scope", "sid", "iat", "exp", "fresh"}
 

@@ -20,7 +20,7 @@ from tests.auth.observe import (
     post_login,
     stored_hash,
 )
-from tests.conftest import PASSWORD, assert_problem, bearer, refresh
+from tests.helpers.http import PASSWORD, assert_problem, bearer, refresh
 
 NEW_PASSWORD = "a completely new passphrase"
 

@@ -20,7 +20,7 @@ from tests.auth.observe import (
     post_login,
     session_row,
 )
-from tests.conftest import assert_problem, refresh
+from tests.helpers.http import assert_problem, refresh
 
 
 @pytest.fixture

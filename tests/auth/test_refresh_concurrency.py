@@ -14,7 +14,7 @@ from flask import Flask
 from myapi.models import User
 from myapi.services.accounts import register
 from tests.auth.observe import claims, live_session_ids, me, post_login, session_row
-from tests.conftest import PASSWORD, refresh
+from tests.helpers.http import PASSWORD, refresh
 
 THREADS = 8
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from myapi.extensions import db
 from myapi.models import User
 from tests.auth.observe import VALIDATION_ERROR, post_login
-from tests.conftest import PASSWORD, assert_problem
+from tests.helpers.http import PASSWORD, assert_problem
 
 USER_FIELDS = {"id", "username", "email", "role", "is_active", "created_at"}
 

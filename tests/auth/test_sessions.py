@@ -15,7 +15,7 @@ from tests.auth.observe import (
     live_session_ids,
     me,
 )
-from tests.conftest import PASSWORD, assert_problem, bearer, refresh
+from tests.helpers.http import PASSWORD, assert_problem, bearer, refresh
 
 SESSION_FIELDS = {"id", "created_at", "last_used_at", "user_agent", "ip", "current"}
 

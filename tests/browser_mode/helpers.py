@@ -11,7 +11,7 @@ import jwt
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD
+from tests.helpers.http import PASSWORD
 
 COOKIE_MODE = {"X-Token-Delivery": "cookie"}
 

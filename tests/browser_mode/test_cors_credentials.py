@@ -8,12 +8,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-import config
-from myapi import create_app
+from myapi import config, create_app
 from myapi.extensions import db
 from myapi.services.accounts import register
 from tests.browser_mode.helpers import COOKIE_MODE
-from tests.conftest import PASSWORD
+from tests.helpers.http import PASSWORD
 
 SPA = "https://app.example.com"
 COOKIE_PATHS = ["/auth/login", "/auth/refresh", "/auth/logout", "/auth/logout-all"]

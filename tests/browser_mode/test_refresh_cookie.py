@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-import config
+from myapi import config
 from myapi.models import User
 from tests.browser_mode.helpers import (
     COOKIE_MODE,
@@ -20,7 +20,7 @@ from tests.browser_mode.helpers import (
     only_cookie,
     set_cookies,
 )
-from tests.conftest import PASSWORD, assert_problem, bearer, refresh
+from tests.helpers.http import PASSWORD, assert_problem, bearer, refresh
 
 LOCAL_SPA = "http://127.0.0.1:5173"
 INVALID_TOKEN = 'Bearer realm="myapi", error="invalid_token"'

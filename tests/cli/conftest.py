@@ -8,11 +8,6 @@ import pytest
 from click.testing import Result
 from flask import Flask
 
-from myapi.extensions import db
-from myapi.models import User
-
-GOOD_PASSWORD = "a long enough password"
-
 
 @pytest.fixture
 def cli(app: Flask) -> Callable[..., Result]:
@@ -23,9 +18,3 @@ def cli(app: Flask) -> Callable[..., Result]:
         return runner.invoke(args=list(args), input=input)
 
     return invoke
-
-
-def stored_user(username: str) -> User | None:
-    """The account as the database has it now, not as the session remembers it."""
-    db.session.expire_all()
-    return db.session.query(User).filter_by(username=username).one_or_none()

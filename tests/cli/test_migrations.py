@@ -20,8 +20,8 @@ from flask import Flask
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
-import config
-from myapi import MIGRATIONS, create_app
+from myapi import config, create_app
+from myapi.app import migrations_directory
 from myapi.extensions import db
 from myapi.models import Base
 from tests.scratch_database import scratch_postgres_database
@@ -107,7 +107,7 @@ def current_revision(app: Flask) -> str | None:
 
 
 def head_revision() -> str:
-    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    return ScriptDirectory(str(migrations_directory())).get_current_head()
 
 
 def test_upgrade_brings_an_empty_database_to_head(empty_app: Flask) -> None:

@@ -16,7 +16,7 @@ from myapi.extensions import db
 from myapi.models import AuthSession, PersonalAccessToken, RevokedToken, User
 from myapi.security.scopes import parse_scope
 from myapi.services.personal_tokens import issue as issue_personal_token
-from tests.conftest import assert_problem, bearer
+from tests.helpers.http import assert_problem, bearer
 
 READ = parse_scope("notes:read")
 

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 
 from myapi.extensions import db
 from myapi.models import AuthSession, Note, User
-from tests.cli.conftest import GOOD_PASSWORD, stored_user
-from tests.conftest import PASSWORD, assert_problem, bearer, refresh
+from tests.cli.helpers import GOOD_PASSWORD, stored_user
+from tests.helpers.http import PASSWORD, assert_problem, bearer, refresh
 
 Cli = Callable[..., Result]
 Login = Callable[..., dict[str, Any]]

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD
 from tests.e2e.conftest import Stack, sync_api
+from tests.helpers.http import PASSWORD
 
 expect = sync_api.expect
 COOKIE = "myapi_refresh"  # plain-HTTP loopback: no Secure, so no __Secure- prefix

@@ -10,12 +10,10 @@ from collections.abc import Callable
 
 import pytest
 from click.testing import Result
-from cryptography.fernet import Fernet
 from flask import Flask
 
 from myapi.services.signing_keys import generate_key
-
-ENCRYPTION_KEY = Fernet.generate_key().decode()
+from tests.keys.helpers import ENCRYPTION_KEY
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from myapi.extensions import db
 from myapi.models import SigningKey
-from tests.keys.conftest import ENCRYPTION_KEY
+from tests.keys.helpers import ENCRYPTION_KEY
 
 PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 

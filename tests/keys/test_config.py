@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
-from config import ConfigError, Production
 from myapi import create_app
+from myapi.config import ConfigError, Production
 
 VALID = Fernet.generate_key().decode()
 
@@ -43,7 +43,7 @@ def test_keys_mode_with_valid_encryption_keys_starts() -> None:
 @pytest.mark.parametrize(
     ("configured", "reason"),
     [
-        ([], "TOKEN_SIGNING=keys needs SIGNING_KEY_ENCRYPTION_KEYS"),
+        ([], "SIGNING_KEY_ENCRYPTION_KEYS is not set: TOKEN_SIGNING=keys needs a Fernet key"),
         (
             [VALID, "too-short-to-be-a-key"],
             "SIGNING_KEY_ENCRYPTION_KEYS entry 2 is not a Fernet key",

@@ -14,7 +14,7 @@ from flask import Flask
 from myapi.clock import utcnow
 from myapi.extensions import db
 from myapi.services.signing_keys import longest_token_lifetime
-from tests.keys.conftest import ENCRYPTION_KEY
+from tests.keys.helpers import ENCRYPTION_KEY
 from tests.keys.observe import key_in, key_rows
 
 

@@ -23,8 +23,8 @@ import jwt
 import pytest
 from cryptography.fernet import Fernet
 
+from tests.helpers.polling import poll
 from tests.keys.resource_server import KIDS_QUERY
-from tests.polling import poll
 from tests.production.servers import BIN, ROOT, Host, call, wait_until
 
 RESOURCE_SERVER = Path(__file__).with_name("resource_server.py")

@@ -20,7 +20,7 @@ from myapi.security import key_ring
 from myapi.security.key_ring import forget_key_ring
 from myapi.services.signing_keys import generate_key, rotate_keys
 from tests.auth.observe import assert_invalid_token, claims, me
-from tests.conftest import refresh
+from tests.helpers.http import refresh
 from tests.keys.observe import (
     PRIVATE_JWK_MEMBERS,
     header,

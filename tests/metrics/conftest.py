@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from config import Testing
 from myapi import create_app
+from myapi.config import Testing
 from myapi.extensions import db
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from config import Testing
 from myapi import create_app
-from tests.conftest import assert_problem
+from myapi.config import Testing
+from tests.helpers.http import assert_problem
 
 METRIC_NAMES = (
     "myapi_http_requests_total",

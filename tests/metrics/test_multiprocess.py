@@ -1,7 +1,8 @@
-"""Several gunicorn workers, one set of numbers: gunicorn.conf.py and multiprocess mode."""
+"""Several gunicorn workers, one set of numbers: the server's settings and multiprocess mode."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import runpy
 import subprocess
@@ -14,14 +15,17 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from myapi import serving
+
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = str(ROOT / "gunicorn.conf.py")
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+MADE_BY_THE_SERVER = "MYAPI_METRICS_DIR_MADE_BY_GUNICORN"
 
 # One "worker": a process of its own that answers some requests, then may scrape /metrics.
 WORKER = """
 import sys
-from config import Testing
+from myapi.config import Testing
 from myapi import create_app
 
 client = create_app(Testing(METRICS_ENABLED=True)).test_client()
@@ -37,12 +41,15 @@ def private_tempdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Where tempfile.mkdtemp makes directories, and no multiprocess directory chosen yet."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     # Set, then delete: monkeypatch then also removes what gunicorn.conf.py sets.
-    monkeypatch.setenv(MULTIPROC_DIR, "")
-    monkeypatch.delenv(MULTIPROC_DIR)
+    for name in (MULTIPROC_DIR, MADE_BY_THE_SERVER):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     return tmp_path
 
 
 def load_gunicorn_conf() -> dict[str, Any]:
+    """gunicorn.conf.py as a new gunicorn master reads it (the settings module runs anew)."""
+    importlib.reload(serving)
     return runpy.run_path(GUNICORN_CONF)
 
 
@@ -71,6 +78,32 @@ def test_gunicorn_conf_gives_the_workers_a_new_private_directory_when_metrics_ar
     assert directory.is_dir()
     assert not any(directory.iterdir())
     assert directory.stat().st_mode & 0o077 == 0
+
+
+def test_the_server_removes_the_directory_it_made_when_it_stops(
+    private_tempdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("METRICS_ENABLED", "true")
+    conf = load_gunicorn_conf()
+    directory = Path(os.environ[MULTIPROC_DIR])
+
+    conf["on_exit"](None)
+
+    assert not directory.exists()
+
+
+def test_the_server_keeps_a_directory_the_operator_chose_when_it_stops(
+    private_tempdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chosen = private_tempdir / "chosen"
+    chosen.mkdir()
+    monkeypatch.setenv("METRICS_ENABLED", "true")
+    monkeypatch.setenv(MULTIPROC_DIR, str(chosen))
+    conf = load_gunicorn_conf()
+
+    conf["on_exit"](None)
+
+    assert chosen.is_dir()
 
 
 def test_gunicorn_conf_chooses_no_directory_when_metrics_are_off(

@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from config import Testing
 from myapi import create_app
+from myapi.config import Testing
 from myapi.extensions import db
 from myapi.models import User
 from tests.metrics.helpers import NOTE_RULE, sample_value, scrape

@@ -9,7 +9,8 @@ import jwt
 from flask.testing import FlaskClient
 
 from myapi.services.clients import create_client, rotate_secret
-from tests.conftest import LogLines, bearer
+from tests.helpers.http import bearer
+from tests.helpers.logs import LogLines
 from tests.helpers.oauth import (
     INTROSPECT,
     REVOKE,

@@ -15,7 +15,7 @@ from myapi.services.clients import (
     set_client_active,
     set_client_scope,
 )
-from tests.conftest import assert_problem, bearer
+from tests.helpers.http import assert_problem, bearer
 from tests.helpers.oauth import Credentials, assert_oauth_error, stored_client
 
 NOTES = "/api/v1/notes"

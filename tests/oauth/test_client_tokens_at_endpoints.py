@@ -8,7 +8,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from myapi.models import User
-from tests.conftest import assert_problem, bearer
+from tests.helpers.http import assert_problem, bearer
 from tests.helpers.oauth import Credentials
 
 NOTES = "/api/v1/notes"

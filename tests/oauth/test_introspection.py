@@ -13,7 +13,7 @@ from myapi.models import User
 from myapi.security.scopes import parse_scope
 from myapi.services.accounts import set_active
 from myapi.services.personal_tokens import issue as issue_personal_token
-from tests.conftest import bearer
+from tests.helpers.http import bearer
 from tests.helpers.oauth import (
     INTROSPECT,
     REVOKE,

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from myapi.models import User
 from myapi.security.scopes import parse_scope
 from myapi.services.personal_tokens import issue as issue_personal_token
-from tests.conftest import bearer, refresh
+from tests.helpers.http import bearer, refresh
 from tests.helpers.oauth import REVOKE, Credentials, assert_oauth_error, expired_copy
 
 READ = parse_scope("notes:read")

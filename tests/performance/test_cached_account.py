@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from myapi.extensions import db
 from myapi.models import User
 from myapi.services.accounts import delete_user, set_active, set_role
-from tests.conftest import PASSWORD, bearer
+from tests.helpers.http import PASSWORD, bearer
 
 
 def me(client: FlaskClient, headers: dict[str, str]) -> Any:

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 
 from myapi.security import passwords
 from myapi.security.passwords import hash_password, verify_password
-from tests.conftest import PASSWORD, assert_problem, bearer
+from tests.helpers.http import PASSWORD, assert_problem, bearer
 
 TOKEN_ONLY = ["/auth/token-info", "/auth/me"]
 #: The `thread_name_prefix` of the one hashing thread per process (`myapi.security.passwords`).

@@ -16,12 +16,9 @@ from myapi.extensions import db
 from myapi.models import PersonalAccessToken, User
 from myapi.security.personal_tokens import PAT_PREFIX
 from myapi.services.personal_tokens import MAX_LIVE_TOKENS
-from tests.conftest import LogLines, assert_problem, bearer, refresh
-from tests.personal_tokens.conftest import (
-    FRESH_LOGIN_REQUIRED,
-    create_token,
-    token_row,
-)
+from tests.helpers.http import assert_problem, bearer, refresh
+from tests.helpers.logs import LogLines
+from tests.personal_tokens.helpers import FRESH_LOGIN_REQUIRED, create_token, token_row
 
 VALIDATION_ERROR = "urn:myapi:problem:validation-error"
 

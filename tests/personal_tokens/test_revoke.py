@@ -10,8 +10,9 @@ from flask.testing import FlaskClient
 from myapi.models import User
 from myapi.security.personal_tokens import PAT_PREFIX
 from myapi.services.accounts import delete_user
-from tests.conftest import PASSWORD, LogLines, assert_problem, bearer
-from tests.personal_tokens.conftest import INVALID_TOKEN, assert_invalid_token, token_row
+from tests.helpers.http import PASSWORD, assert_problem, bearer
+from tests.helpers.logs import LogLines
+from tests.personal_tokens.helpers import INVALID_TOKEN, assert_invalid_token, token_row
 
 NEW_PASSWORD = "a brand new passphrase 42"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from tests.conftest import assert_problem, bearer
+from tests.helpers.http import assert_problem, bearer
 from tests.policy.helpers import (
     INVALID_REQUEST_CHALLENGE,
     assert_each_invalid_token,

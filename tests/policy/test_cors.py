@@ -6,8 +6,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-import config
-from myapi import create_app
+from myapi import config, create_app
 
 SPA = "https://app.example.com"
 

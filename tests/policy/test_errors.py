@@ -9,10 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-import config
-from myapi import create_app
+from myapi import config, create_app
 from myapi.models import User
-from tests.conftest import PASSWORD, assert_problem
+from tests.helpers.http import PASSWORD, assert_problem
 
 LOGIN = "/auth/login"
 REGISTER = "/auth/register"

@@ -8,12 +8,12 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-import config
-from myapi import create_app
+from myapi import config, create_app
 from myapi.extensions import db
 from myapi.models import User
 from myapi.services.accounts import register
-from tests.conftest import PASSWORD, LogLines, bearer, capture_logs
+from tests.helpers.http import PASSWORD, bearer
+from tests.helpers.logs import LogLines, capture_logs
 
 REQUEST_FIELDS = {"request_id", "method", "path", "status", "duration_ms", "user_id", "ip"}
 NEW_PASSWORD = "a brand new passphrase 42"

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from myapi.extensions import db
 from myapi.models import User
 from myapi.services.accounts import find_user
-from tests.conftest import PASSWORD, assert_problem, bearer
+from tests.helpers.http import PASSWORD, assert_problem, bearer
 
 LONGEST = "".join(chr(ord("a") + i % 26) for i in range(120)) + "-END-128"
 

@@ -8,9 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-import config
-from myapi import create_app
-from tests.conftest import PASSWORD, assert_problem
+from myapi import config, create_app
+from tests.helpers.http import PASSWORD, assert_problem
 
 WRONG = "not the right password"
 

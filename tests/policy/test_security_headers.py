@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD
+from tests.helpers.http import PASSWORD
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import bearer
+from tests.helpers.http import bearer
 from tests.policy.helpers import (
     assert_each_invalid_token,
     assert_invalid_token,

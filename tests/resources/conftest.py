@@ -10,20 +10,8 @@ from flask.testing import FlaskClient
 
 from myapi.extensions import db
 from myapi.models import Note, User
-from tests.conftest import bearer
-
-NOTES = "/api/v1/notes"
-ADMIN_USERS = "/api/v1/admin/users"
-#: The first id that cannot exist: one past the largest 32-bit signed integer.
-BEYOND_INT32 = 2_147_483_648
-
-
-def note_url(note_id: int) -> str:
-    return f"{NOTES}/{note_id}"
-
-
-def user_url(user_id: int) -> str:
-    return f"{ADMIN_USERS}/{user_id}"
+from tests.helpers.http import bearer
+from tests.resources.helpers import NOTES
 
 
 @pytest.fixture
@@ -60,12 +48,3 @@ def headers_for(login: Callable[..., dict[str, Any]]) -> Callable[..., dict[str,
         return bearer(login(username, **extra)["access_token"])
 
     return headers
-
-
-def keys_anywhere(value: Any) -> set[str]:
-    """Every dictionary key in a JSON document, at any depth."""
-    if isinstance(value, dict):
-        return set(value).union(*(keys_anywhere(inner) for inner in value.values()))
-    if isinstance(value, list):
-        return set().union(*(keys_anywhere(inner) for inner in value))
-    return set()

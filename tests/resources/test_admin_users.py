@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from myapi.extensions import db
 from myapi.models import AuthSession, User
-from tests.conftest import PASSWORD, assert_problem, bearer, refresh
-from tests.resources.conftest import ADMIN_USERS, BEYOND_INT32, keys_anywhere, user_url
+from tests.helpers.http import PASSWORD, assert_problem, bearer, refresh
+from tests.resources.helpers import ADMIN_USERS, BEYOND_INT32, keys_anywhere, user_url
 
 USER_FIELDS = {"id", "username", "email", "role", "is_active", "created_at"}
 

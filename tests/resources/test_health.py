@@ -8,10 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-import config
-from myapi import create_app
+from myapi import config, create_app
 from myapi.extensions import db
-from tests.conftest import assert_problem
+from tests.helpers.http import assert_problem
 
 UNREACHABLE_DATABASE = "sqlite:////nonexistent-dir/x.db"
 

@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from myapi.extensions import db
 from myapi.models import Note, User
-from tests.conftest import assert_problem
-from tests.resources.conftest import BEYOND_INT32, NOTES, note_url
+from tests.helpers.http import assert_problem
+from tests.resources.helpers import BEYOND_INT32, NOTES, note_url
 
 NOTE_FIELDS = {"id", "title", "body", "created_at", "updated_at"}
 

@@ -20,7 +20,7 @@ from myapi.models import PersonalAccessToken, User
 from myapi.security.scopes import effective_scope, parse_scope
 from myapi.services.accounts import set_role
 from myapi.services.clients import find_client, set_client_scope
-from tests.conftest import PASSWORD, bearer, refresh
+from tests.helpers.http import PASSWORD, bearer, refresh
 from tests.helpers.oauth import INTROSPECT, Credentials
 
 ADMIN_SCOPE = "notes:read notes:write users:read users:write"

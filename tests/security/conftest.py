@@ -25,7 +25,6 @@ import os
 import secrets
 import subprocess
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +35,18 @@ from sqlalchemy.engine import make_url
 
 from tests.production.servers import BIN, ROOT, Host
 from tests.security.live import Client, Server
+from tests.security.suite import (
+    ADMIN_PASSWORD,
+    CORS_ORIGIN,
+    ON_REAL_SERVERS,
+    TEST_DATABASE_URL,
+    TEST_REDIS_URL,
+    WORKERS,
+    Account,
+    login,
+)
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
-ON_REAL_SERVERS = bool(TEST_DATABASE_URL and TEST_REDIS_URL)
 SUITE_REDIS_DB = 14
-WORKERS = 2 if ON_REAL_SERVERS else 1
-CORS_ORIGIN = "https://app.example.com"
-ADMIN_PASSWORD = "administrator passphrase " + secrets.token_hex(8)
 
 
 SUITE_DIR = Path(__file__).resolve().parent
@@ -184,14 +187,6 @@ def client(live: Server) -> Client:
     return live.as_client()
 
 
-@dataclass
-class Account:
-    username: str
-    email: str
-    password: str
-    id: int
-
-
 @pytest.fixture(scope="session")
 def make_account(live: Server) -> Callable[..., Account]:
     """Register an account over HTTP (each from its own address, so no limit is hit)."""
@@ -248,14 +243,6 @@ def introspecting_client(live: Server, server_env: dict[str, str]) -> tuple[str,
     )
     printed = dict(line.split(":", 1) for line in created.stdout.splitlines() if ":" in line)
     return printed["client_id"].strip(), printed["client_secret"].strip()
-
-
-def login(client: Client, username: str, password: str, **extra: Any) -> dict[str, Any]:
-    reply = client.post(
-        "/auth/login", json_body={"username": username, "password": password, **extra}
-    )
-    assert reply.status == 200, reply.text
-    return reply.json
 
 
 @pytest.fixture(scope="session")

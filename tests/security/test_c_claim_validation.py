@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.security.conftest import Account, login
 from tests.security.expect import assert_invalid_token, claims_of, now, resign
 from tests.security.live import Client, Server
+from tests.security.suite import Account, login
 
 ME = "/auth/me"
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import redis
 
-from tests.polling import poll
+from tests.helpers.polling import poll
 from tests.production.servers import BIN, ROOT
-from tests.security.conftest import WORKERS, Account, login
 from tests.security.expect import assert_insufficient_scope, assert_invalid_token, now, resign
 from tests.security.live import Client, Reply, Server
+from tests.security.suite import WORKERS, Account, login
 
 ME = "/auth/me"
 

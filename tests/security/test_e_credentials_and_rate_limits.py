@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.security.conftest import Account, login
 from tests.security.expect import assert_generic_problem
 from tests.security.live import Client, Reply, Server
+from tests.security.suite import Account, login
 
 LOGIN = "/auth/login"
 # Production defaults, which the suite's servers keep (conftest sets no limit of its own).

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.security.conftest import Account, login
 from tests.security.expect import assert_generic_problem, assert_insufficient_scope, resign
 from tests.security.live import Client, Server
+from tests.security.suite import Account, login
 
 
 def test_F1_another_users_note_is_a_404_for_every_method(

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.security.conftest import CORS_ORIGIN
 from tests.security.live import Client, Reply
+from tests.security.suite import CORS_ORIGIN
 
 ME = "/auth/me"
 CORS_RESPONSE_HEADERS = (

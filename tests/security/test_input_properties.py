@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.security.conftest import Account, login
 from tests.security.live import Client, Server
+from tests.security.suite import Account, login
 
 EXAMPLES = settings(
     max_examples=40,

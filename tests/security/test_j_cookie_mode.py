@@ -11,9 +11,9 @@ from http.cookies import SimpleCookie
 
 import pytest
 
-from tests.security.conftest import Account
 from tests.security.expect import assert_invalid_token, assert_no_credentials
 from tests.security.live import Client, Reply
+from tests.security.suite import Account
 
 BROWSER = {"X-Token-Delivery": "cookie"}
 COOKIE = "__Secure-myapi_refresh"

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from tests.production.servers import BIN, ROOT
-from tests.security.conftest import Account
 from tests.security.live import Server
+from tests.security.suite import Account
 
 # Small enough to keep `make security` within its time budget on a 2-core CI machine.
 MAX_EXAMPLES = int(os.environ.get("SECURITY_FUZZ_EXAMPLES", "25"))

@@ -3,8 +3,8 @@ this run hold no token and no password, after everything the suite sent them."""
 
 from __future__ import annotations
 
-from tests.security.conftest import Account, login
 from tests.security.live import Client, Server
+from tests.security.suite import Account, login
 
 ME = "/auth/me"
 

@@ -18,7 +18,7 @@ from myapi.models import AuthSession, PersonalAccessToken, User
 from myapi.security.passwords import verify_password
 from myapi.security.scopes import parse_scope
 from myapi.services import accounts, personal_tokens, transactions
-from tests.conftest import PASSWORD
+from tests.helpers.http import PASSWORD
 
 NEW_PASSWORD = "an entirely new passphrase 9"
 

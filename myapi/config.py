@@ -1,0 +1,229 @@
+"""Configuration: the one place that reads the environment, and what Production refuses.
+
+`MYAPI_CONFIG` names the class (development, testing, production); every value
+comes from the environment or a `.env` file in the working directory, which
+never overrides a variable that is already set. Each setting is described in
+docs/configuration.md and listed in `.env.example` (tests/test_configuration_docs.py
+keeps the three in step). What the extensions read is derived from these settings by
+`library_settings.py`, not set here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from typing import Any
+
+from dotenv import load_dotenv
+
+from myapi.security.key_material import fernet_key_problems
+from myapi.security.passwords import meets_owasp_minimum
+from myapi.security.secret_strength import secret_problems
+
+load_dotenv()
+
+log = logging.getLogger(__name__)
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe to run with; the message says why."""
+
+
+def _text(name: str, default: str) -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_integer(name: str, default: int) -> int:
+    """A whole-number setting; also used by myapi/serving.py, so both read it alike."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def env_boolean(name: str, default: bool) -> bool:
+    """A true/false setting; also used by myapi/serving.py, so both read it alike."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _words(name: str) -> list[str]:
+    return [word for word in os.environ.get(name, "").replace(",", " ").split() if word]
+
+
+_ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def _origins(name: str) -> list[str]:
+    """Exact origins only: no wildcard, no `null`, no pattern, no path."""
+    origins = _words(name)
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                f"{name} takes exact origins like https://app.example.com, not {origin!r}"
+            )
+    return origins
+
+
+_SAMESITE = {"strict": "Strict", "lax": "Lax", "none": "None"}
+
+
+def _samesite(name: str, default: str) -> str:
+    """A cookie's SameSite attribute, spelled the way browsers document it."""
+    raw = _text(name, default)
+    try:
+        return _SAMESITE[raw.lower()]
+    except KeyError:
+        raise ConfigError(f"{name} must be Strict, Lax or None, got {raw!r}") from None
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of a fixed set of values, any case; returned as spelled in `choices`."""
+    raw = _text(name, default)
+    for choice in choices:
+        if raw.lower() == choice.lower():
+            return choice
+    raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+
+
+class Config:
+    """Settings shared by every environment; subclasses change the defaults."""
+
+    NAME = "base"
+    DEFAULT_PASSWORD_HASH_METHOD = "scrypt:32768:8:3"
+    DEFAULT_HTTPS_ONLY = False
+
+    def __init__(self, **overrides: Any) -> None:
+        self.DEBUG = False
+        self.TESTING = False
+
+        self.JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", "")
+        self.JWT_ISSUER = _text("JWT_ISSUER", "myapi")
+        self.JWT_AUDIENCE = _text("JWT_AUDIENCE", "myapi")
+        self.ACCESS_TOKEN_MINUTES = env_integer("ACCESS_TOKEN_MINUTES", 15)
+        self.REFRESH_TOKEN_DAYS = env_integer("REFRESH_TOKEN_DAYS", 30)
+        self.SESSION_MAX_DAYS = env_integer("SESSION_MAX_DAYS", 90)
+        self.REFRESH_GRACE_SECONDS = env_integer("REFRESH_GRACE_SECONDS", 10)
+        self.FRESH_LOGIN_MINUTES = env_integer("FRESH_LOGIN_MINUTES", 15)
+        self.JWT_LEEWAY_SECONDS = env_integer("JWT_LEEWAY_SECONDS", 10)
+        # `secret`: HS256 with JWT_SECRET_KEY; `keys`: asymmetric keys managed by `flask keys`.
+        self.TOKEN_SIGNING = _choice("TOKEN_SIGNING", "secret", ("secret", "keys"))
+        self.SIGNING_KEY_ALGORITHM = _choice(
+            "SIGNING_KEY_ALGORITHM", "ES256", ("ES256", "RS256", "EdDSA")
+        )
+        self.SIGNING_KEY_ENCRYPTION_KEYS = _words("SIGNING_KEY_ENCRYPTION_KEYS")
+        self.KEY_SET_REFRESH_SECONDS = env_integer("KEY_SET_REFRESH_SECONDS", 30)
+        self.CLIENT_TOKEN_MINUTES = env_integer("CLIENT_TOKEN_MINUTES", 15)
+        self.PAT_MAX_DAYS = env_integer("PAT_MAX_DAYS", 366)
+
+        self.SQLALCHEMY_DATABASE_URI = _text("DATABASE_URL", "sqlite:///myapi.db")
+        self.DB_POOL_SIZE = env_integer("DB_POOL_SIZE", 5)
+        self.DB_POOL_RECYCLE_SECONDS = env_integer("DB_POOL_RECYCLE_SECONDS", 1800)
+        self.REDIS_URL = _text("REDIS_URL", "")
+        self.REDIS_TIMEOUT_SECONDS = env_integer("REDIS_TIMEOUT_SECONDS", 1)
+        self.TRUSTED_PROXIES = env_integer("TRUSTED_PROXIES", 0)
+        self.HTTPS_ONLY = env_boolean("HTTPS_ONLY", self.DEFAULT_HTTPS_ONLY)
+        self.METRICS_ENABLED = env_boolean("METRICS_ENABLED", False)
+        self.PASSWORD_HASH_METHOD = _text("PASSWORD_HASH_METHOD", self.DEFAULT_PASSWORD_HASH_METHOD)
+        self.MAX_CONTENT_LENGTH = env_integer("MAX_CONTENT_LENGTH", 64 * 1024)
+        self.CORS_ORIGINS = _origins("CORS_ORIGINS")
+        # SameSite of the browser-mode refresh cookie (myapi/auth/browser.py).
+        self.REFRESH_COOKIE_SAMESITE = _samesite("REFRESH_COOKIE_SAMESITE", "Strict")
+        self.LOG_LEVEL = _text("LOG_LEVEL", "INFO").upper()
+
+        self.RATELIMIT_ENABLED = env_boolean("RATELIMIT_ENABLED", True)
+        # With Redis, counters are shared by every worker and host; memory:// is per process.
+        # Empty: REDIS_URL when set, else memory:// (decided after overrides, below).
+        self.RATELIMIT_STORAGE_URI = _text("RATELIMIT_STORAGE_URI", "")
+        self.RATELIMIT_DEFAULT = _text("RATELIMIT_DEFAULT", "300 per minute")
+        self.LOGIN_LIMIT_PER_ACCOUNT = _text("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
+        self.LOGIN_LIMIT_PER_IP = _text("LOGIN_LIMIT_PER_IP", "20 per minute")
+        self.REGISTER_LIMIT_PER_IP = _text("REGISTER_LIMIT_PER_IP", "10 per hour")
+        self.OAUTH_TOKEN_LIMIT_PER_CLIENT = _text("OAUTH_TOKEN_LIMIT_PER_CLIENT", "60 per minute")
+
+        for key, value in overrides.items():
+            setattr(self, key, value)
+        if not self.JWT_SECRET_KEY:
+            self.JWT_SECRET_KEY = self.missing_secret()
+        self.RATELIMIT_STORAGE_URI = self.RATELIMIT_STORAGE_URI or self.REDIS_URL or "memory://"
+
+    def missing_secret(self) -> str:
+        """Without a configured secret, development runs on a throwaway one."""
+        log.warning(
+            "JWT_SECRET_KEY is not set: using a random key, so tokens die with this process"
+        )
+        return secrets.token_hex(32)
+
+    def unsafe_reasons(self) -> list[str]:
+        """Reasons this configuration must not serve traffic; only Production is strict."""
+        return []
+
+
+class Development(Config):
+    NAME = "development"
+
+    def __init__(self, **overrides: Any) -> None:
+        super().__init__(**overrides)
+        self.DEBUG = env_boolean("FLASK_DEBUG", False)
+
+
+class Testing(Config):
+    __test__ = False  # a config class, not a pytest test class
+    NAME = "testing"
+    # Tests hash hundreds of passwords; the production cost would make the suite crawl.
+    DEFAULT_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+    def __init__(self, **overrides: Any) -> None:
+        overrides.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite://")
+        super().__init__(**overrides)
+        self.TESTING = True
+
+    def missing_secret(self) -> str:
+        return secrets.token_hex(32)
+
+
+class Production(Config):
+    NAME = "production"
+    DEFAULT_HTTPS_ONLY = True
+
+    def missing_secret(self) -> str:
+        return ""
+
+    def unsafe_reasons(self) -> list[str]:
+        """Every reason to refuse to start, each said once; the factory refuses on any."""
+        reasons = secret_problems("JWT_SECRET_KEY", self.JWT_SECRET_KEY)
+        if self.DEBUG or env_boolean("FLASK_DEBUG", False):
+            reasons.append("DEBUG is on")
+        if not meets_owasp_minimum(self.PASSWORD_HASH_METHOD):
+            reasons.append(
+                f"PASSWORD_HASH_METHOD {self.PASSWORD_HASH_METHOD!r} is below the OWASP minimum"
+            )
+        if self.TOKEN_SIGNING == "keys":
+            reasons.extend(fernet_key_problems(self.SIGNING_KEY_ENCRYPTION_KEYS))
+        return reasons
+
+
+CONFIGS: dict[str, type[Config]] = {cls.NAME: cls for cls in (Development, Testing, Production)}
+
+
+def select_config(name: str | None = None) -> Config:
+    """Build the config named by the argument, else by `MYAPI_CONFIG`, else Development."""
+    chosen = (name or _text("MYAPI_CONFIG", "development")).lower()
+    try:
+        return CONFIGS[chosen]()
+    except KeyError:
+        raise ConfigError(
+            f"MYAPI_CONFIG must be one of {', '.join(CONFIGS)}, got {chosen!r}"
+        ) from None

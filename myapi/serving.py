@@ -1,0 +1,92 @@
+"""gunicorn settings for production, read by gunicorn as a config module.
+
+From a checkout: `gunicorn -c gunicorn.conf.py wsgi:app` (gunicorn.conf.py imports this);
+from an installed wheel: `python -m myapi` or `myapi`. Every value can be changed from the
+environment (GUNICORN_*); the defaults suit a small host behind a reverse proxy that
+terminates TLS. This module is read by gunicorn's master process, so it imports nothing
+of the app (see `_share_metrics_between_workers`).
+"""
+
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from myapi.config import env_boolean, env_integer  # read as the app reads them, .env included
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+
+# Password hashing is CPU-bound, so processes (not threads) carry the load: one
+# worker per core plus one, and a few threads each so slow clients don't idle a core.
+workers = env_integer("GUNICORN_WORKERS", (os.cpu_count() or 1) + 1)
+threads = env_integer("GUNICORN_THREADS", 4)
+worker_class = "gthread" if threads > 1 else "sync"
+
+timeout = env_integer("GUNICORN_TIMEOUT", 30)
+graceful_timeout = env_integer("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = 5
+
+# Recycle workers now and then, at staggered times, to bound any slow leak.
+max_requests = env_integer("GUNICORN_MAX_REQUESTS", 10000)
+max_requests_jitter = env_integer("GUNICORN_MAX_REQUESTS_JITTER", 1000)
+
+# Small request lines and headers: a 64 KB Authorization header is refused here (400/431).
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
+
+# The app writes one JSON line per request; gunicorn's access log would duplicate it
+# and, unlike the app's, would include query strings.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+# Trust no forwarded headers at the gunicorn layer: X-Forwarded-* are honoured only by
+# the app's ProxyFix, for exactly TRUSTED_PROXIES hops.
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
+
+# No runtime control socket: nothing should reconfigure a production server from a
+# shared path, and several servers on one host would contend for it.
+control_socket_disable = True
+
+
+# --- Prometheus metrics (myapi/metrics.py) ---------------------------------------------------
+# Each worker is a process with its own counters, so without help a scrape would see one
+# random worker's share. In prometheus_client's multiprocess mode every worker writes its
+# samples to files in PROMETHEUS_MULTIPROC_DIR and /metrics adds up all the files.
+#
+# The directory must be empty when the server starts, or counts from an earlier run would
+# be added again: point PROMETHEUS_MULTIPROC_DIR at a directory emptied on every start (such
+# as systemd's RuntimeDirectory=), or leave it unset and, when metrics are on, a new private
+# one is made here on each start (under systemd's PrivateTmp it is removed when the service
+# stops). It is set here, in the master, before any worker starts or imports
+# prometheus_client (which chooses its storage when imported), so every worker inherits it.
+
+
+_MADE_HERE = "MYAPI_METRICS_DIR_MADE_BY_GUNICORN"
+
+
+def _share_metrics_between_workers() -> None:
+    """With metrics on and no directory chosen, make a private one for this run."""
+    if env_boolean("METRICS_ENABLED", False) and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        made = tempfile.mkdtemp(prefix="myapi-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ[_MADE_HERE] = made
+
+
+_share_metrics_between_workers()
+
+
+def on_exit(server: Any) -> None:  # gunicorn hook: (Arbiter)
+    """The server stops: remove the metrics directory it made (one it was given stays)."""
+    made = os.environ.get(_MADE_HERE)
+    if made:
+        shutil.rmtree(made, ignore_errors=True)
+
+
+def child_exit(server, worker) -> None:  # gunicorn hook: (Arbiter, Worker)
+    """A worker has exited: drop its live-gauge files (its counters stay in the sum)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
