@@ -1,11 +1,25 @@
-"""The one clock: timezone-aware UTC, truncated where tokens need whole seconds."""
+"""The one clock: timezone-aware UTC, truncated where tokens need whole seconds.
 
+Tests move time by replacing `source` (every `utcnow()` call reads it), never by patching
+the modules that call `utcnow`; token signatures and expiry checks inside PyJWT keep the
+real time.
+"""
+
+from collections.abc import Callable
 from datetime import UTC, datetime
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+#: Where `utcnow()` reads the time; replaced only by tests.
+source: Callable[[], datetime] = _wall_clock
 
 
 def utcnow() -> datetime:
     """Now, in UTC, aware; every timestamp in the service comes from here."""
-    return datetime.now(UTC)
+    return source()
 
 
 def epoch_seconds(moment: datetime) -> int:

@@ -19,12 +19,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 
+from myapi import clock as service_clock
 from myapi import create_app
 from myapi.config import Testing
 from myapi.extensions import db
 from myapi.models import Base, User
 from myapi.services.accounts import register
 from myapi.services.clients import create_client
+from tests.helpers.clock import Clock
 from tests.helpers.http import PASSWORD, bearer
 from tests.helpers.logs import LogLines, capture_logs
 from tests.helpers.oauth import TOKEN, Credentials
@@ -135,6 +137,17 @@ def bob_headers(bob: User, login: Callable[..., dict[str, Any]]) -> dict[str, st
 @pytest.fixture
 def admin_headers(admin: User, login: Callable[..., dict[str, Any]]) -> dict[str, str]:
     return bearer(login("root")["access_token"])
+
+
+@pytest.fixture
+def clock(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Freeze the service's clock (`myapi.clock`); the test moves it with `advance`.
+
+    Only the service's own timestamps move: PyJWT checks token expiry against real time.
+    """
+    frozen = Clock()
+    monkeypatch.setattr(service_clock, "source", lambda: frozen.now)
+    return frozen
 
 
 @pytest.fixture

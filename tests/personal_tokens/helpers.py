@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
 
-from myapi.clock import utcnow
 from myapi.extensions import db
 from myapi.models import PersonalAccessToken
 from tests.helpers.http import assert_problem
@@ -38,13 +36,3 @@ def create_token(client: FlaskClient, headers: dict[str, str], **body: Any) -> A
 def token_row(token_id: int) -> PersonalAccessToken | None:
     db.session.expire_all()
     return db.session.get(PersonalAccessToken, token_id)
-
-
-class Clock:
-    """The personal-token module's clock, which tests move forward."""
-
-    def __init__(self) -> None:
-        self.now: datetime = utcnow()
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)

@@ -12,9 +12,10 @@ from myapi.extensions import db
 from myapi.models import User
 from myapi.security.personal_tokens import PAT_PREFIX
 from myapi.services.accounts import set_active, set_role
+from tests.helpers.clock import Clock
 from tests.helpers.http import assert_problem, bearer, refresh
 from tests.helpers.logs import LogLines
-from tests.personal_tokens.helpers import INSUFFICIENT_SCOPE, Clock, assert_invalid_token, token_row
+from tests.personal_tokens.helpers import INSUFFICIENT_SCOPE, assert_invalid_token, token_row
 
 
 def test_a_token_authenticates_its_owner(client: FlaskClient, alice: User, alice_pat: str) -> None:
