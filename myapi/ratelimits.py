@@ -39,6 +39,20 @@ def caller_key() -> str:
     return f"{{{holder}}}" if holder else "address:" + client_ip()
 
 
+def refund_hit(key: str) -> None:
+    """Give back this request's hit on the limits it counted for `key`.
+
+    For limits that must count before the outcome is known (a login's per-account limit:
+    counting first is what makes it hold under concurrency) but should only keep the
+    outcomes that matter (failed guesses). Through the limiter's public `current_limits`;
+    the counter is decremented in its storage, shared by every worker and host.
+    """
+    for limiter in current_app.extensions.get("limiter", ()):
+        for limit in limiter.current_limits:
+            if key in limit.request_args:
+                limiter.limiter.hit(limit.limit, *limit.request_args, cost=-1)
+
+
 def add_rate_limit_headers(response: Response) -> Response:
     """`X-RateLimit-Limit/-Remaining/-Reset` for the limit that governed the request, and
     `Retry-After` on a 429 only.

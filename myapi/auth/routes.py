@@ -21,8 +21,9 @@ from myapi.errors import problem
 from myapi.extensions import limiter
 from myapi.models import User
 from myapi.openapi import Blueprint
-from myapi.ratelimits import client_ip
+from myapi.ratelimits import client_ip, refund_hit
 from myapi.security.authorization import require_refresh_token, require_scope
+from myapi.security.passwords import HashingBusy
 from myapi.security.policy import bearer_challenge
 from myapi.security.principal import caller
 from myapi.services import accounts, sessions
@@ -86,11 +87,10 @@ def _login_failed() -> Response:
 
 @blp.route("/login", methods=["POST"])
 @limiter.limit(_limit("LOGIN_LIMIT_PER_IP"), key_func=client_ip)
-@limiter.limit(
-    _limit("LOGIN_LIMIT_PER_ACCOUNT"),
-    key_func=login_account_key,
-    deduct_when=lambda response: response.status_code == 401,
-)
+# Counted before the password is checked, in the same atomic step as the check, so no more
+# guesses than the limit ever reach a password, however many hosts take them at once. An
+# attempt that was not a wrong guess (a success, a 503 before any hash) is given back.
+@limiter.limit(_limit("LOGIN_LIMIT_PER_ACCOUNT"), key_func=login_account_key)
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenPairSchema)
 @blp.alt_response(401, response="UNAUTHORIZED")
@@ -98,13 +98,18 @@ def _login_failed() -> Response:
 def login(credentials: dict[str, str]) -> Any:
     """Exchange a username (or email) and password for an access and a refresh token."""
     try:
-        return sessions.log_in(
+        pair = sessions.log_in(
             credentials["username"], credentials["password"], credentials.get("scope"), device()
         )
     except sessions.LoginRefused:
         return _login_failed()
-    except sessions.NoGrantableScope:
+    except (sessions.NoGrantableScope, HashingBusy) as outcome:
+        refund_hit(login_account_key())
+        if isinstance(outcome, HashingBusy):
+            raise
         abort(422, messages={"json": {"scope": ["None of these scopes can be granted."]}})
+    refund_hit(login_account_key())
+    return pair
 
 
 @blp.route("/refresh", methods=["POST"])

@@ -138,3 +138,36 @@ def test_revoked_tokens_stay_revoked_after_both_hosts_restart(start_host, produc
             call(host.url + "/auth/refresh", "POST", headers=bearer(tokens["refresh_token"])).status
             == 401
         )
+
+
+def test_concurrent_wrong_passwords_on_two_hosts_never_exceed_the_per_account_limit(
+    start_host, production_env
+):
+    env = production_env | {"LOGIN_LIMIT_PER_ACCOUNT": "5 per minute", "TRUSTED_PROXIES": "1"}
+    first, second = start_host(env), start_host(env)
+    register_and_login(first, "frank")
+    wrong = {"username": "frank", "password": "not the right password"}
+    targets = [(first if i % 2 else second).url + "/auth/login" for i in range(20)]
+    # Each from another address, so only the per-account limit can stop them.
+    addresses = [{"X-Forwarded-For": f"203.0.113.{i}"} for i in range(20)]
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        replies = list(pool.map(lambda t, h: call(t, "POST", wrong, h), targets, addresses))
+
+    statuses = [reply.status for reply in replies]
+    checked = statuses.count(401)
+    assert checked <= 5, statuses
+    assert set(statuses) <= {401, 429, 503}
+    assert statuses.count(429) >= 15 - statuses.count(503)
+    right = call(first.url + "/auth/login", "POST", {"username": "frank", "password": PASSWORD})
+    assert right.status == 429
+
+
+def test_successful_logins_do_not_use_up_the_per_account_limit(start_host, production_env):
+    host = start_host(production_env | {"LOGIN_LIMIT_PER_ACCOUNT": "3 per minute"})
+    register_and_login(host, "grace")
+    body = {"username": "grace", "password": PASSWORD}
+
+    statuses = [call(host.url + "/auth/login", "POST", body).status for _ in range(5)]
+
+    assert statuses == [200] * 5
