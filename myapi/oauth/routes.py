@@ -24,7 +24,12 @@ from myapi.oauth.schemas import (
     TokenRequestSchema,
     TokenResponseSchema,
 )
-from myapi.oauth.server import CLIENT_AUTH_METHODS, GRANT_TYPES, authorization_server
+from myapi.oauth.server import (
+    CLIENT_AUTH_METHODS,
+    GRANT_TYPES,
+    authorization_server,
+    one_client_authentication,
+)
 from myapi.openapi import BEARER_SCHEME
 from myapi.security.scopes import CLIENT_SCOPES
 
@@ -44,6 +49,9 @@ def _document_client_authentication(_state: Any) -> None:
             "(client_secret_post).",
         },
     )
+
+
+blp.before_request(one_client_authentication)
 
 
 @blp.errorhandler(OAuth2Error)
@@ -74,6 +82,7 @@ def _errors(*statuses: int) -> Any:
     lambda: current_app.config["OAUTH_TOKEN_LIMIT_PER_CLIENT"],
     key_func=oauth_client_key,
     deduct_when=lambda response: response.status_code == 200,
+    override_defaults=False,
 )
 @blp.doc(requestBody=_form_body(TokenRequestSchema), security=[{CLIENT_SCHEME: []}])
 @blp.response(200, TokenResponseSchema)
@@ -81,9 +90,11 @@ def _errors(*statuses: int) -> Any:
 def token() -> Response:
     """Client credentials grant (RFC 6749 4.4): a client's own access token, no refresh token.
 
-    Rate limited per client (OAUTH_TOKEN_LIMIT_PER_CLIENT, counting issued tokens) and per
-    address. Errors are RFC 6749 5.2 JSON: 401 `invalid_client` (with a Basic challenge),
-    400 `invalid_request`, `invalid_scope`, `unsupported_grant_type`.
+    Rate limited per client (OAUTH_TOKEN_LIMIT_PER_CLIENT, counting the tokens issued to it)
+    and, like every route, per address (RATELIMIT_DEFAULT, counting every attempt). A
+    request authenticating the client in two ways is 400 `invalid_request`. Errors are
+    RFC 6749 5.2 JSON: 401 `invalid_client` (with a Basic challenge), 400 `invalid_request`,
+    `invalid_scope`, `unsupported_grant_type`.
     """
     return authorization_server.create_token_response()
 

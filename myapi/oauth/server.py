@@ -33,10 +33,11 @@ from flask import Response, current_app
 from flask import request as flask_request
 
 from myapi.clock import epoch_seconds, utcnow
+from myapi.http_policy import FORM_MIMETYPE
 from myapi.logs import audit
 from myapi.models import OAuthClient
 from myapi.oauth.inspection import ActiveToken, Holder, active_token, introspection_claims
-from myapi.oauth.ratelimits import claimed_client_id
+from myapi.oauth.ratelimits import basic_user, claimed_client_id
 from myapi.security.authentication import bearer_credential
 from myapi.security.policy import REALM, bearer_challenge
 from myapi.security.scopes import effective_scope, format_scope, parse_scope
@@ -59,6 +60,25 @@ _CLIENT_AUTHENTICATION_FAILED = (
     "Client authentication failed: send the client id and secret with HTTP Basic "
     "or as client_id and client_secret in the form."
 )
+
+
+def one_client_authentication() -> None:
+    """Refuse a request that authenticates in more than one way (RFC 6749 2.3: a client MUST
+    NOT use more than one method per request).
+
+    HTTP Basic plus a `client_secret` in the form, or plus a form `client_id` naming another
+    client, or a bearer token plus a form secret: which one would count is a guess, and a
+    guess lets one client's failures be charged to another (the per-client limit) or one
+    credential ride on another. 400 `invalid_request`, before any credential is checked.
+    """
+    form = flask_request.form if flask_request.mimetype == FORM_MIMETYPE else {}
+    in_header = basic_user() is not None or bearer_credential() is not None
+    named_elsewhere = form.get("client_id") not in (None, basic_user())
+    if in_header and ("client_secret" in form or named_elsewhere):
+        raise InvalidRequestError(
+            "Authenticate the client one way only: HTTP Basic or client_id and client_secret "
+            "in the form, not both."
+        )
 
 
 class RegisteredClient(ClientMixin):

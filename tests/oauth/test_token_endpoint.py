@@ -9,7 +9,10 @@ import jwt
 from flask import Flask
 from flask.testing import FlaskClient
 
-from myapi.services.clients import set_client_active
+from myapi.app import create_app
+from myapi.config import Testing
+from myapi.extensions import db
+from myapi.services.clients import create_client, set_client_active
 from tests.helpers.oauth import (
     TOKEN,
     Credentials,
@@ -231,3 +234,75 @@ def test_failed_attempts_do_not_use_up_a_clients_limit(
         client.post(TOKEN, data={"grant_type": "client_credentials"}, headers=wrong)
 
     assert get_token(reader).status_code == 200
+
+
+def test_http_basic_and_a_form_secret_together_are_invalid_request(
+    client: FlaskClient, reader: Credentials
+) -> None:
+    data = {"grant_type": "client_credentials", **reader.form}
+
+    response = client.post(TOKEN, data=data, headers=reader.basic)
+
+    assert_oauth_error(response, 400, "invalid_request")
+
+
+def test_a_form_client_id_naming_another_client_than_http_basic_is_invalid_request(
+    client: FlaskClient, make_client: Callable[..., Credentials]
+) -> None:
+    mine, theirs = make_client("notes:read"), make_client("notes:read")
+    data = {"grant_type": "client_credentials", "client_id": theirs.client_id}
+
+    response = client.post(TOKEN, data=data, headers=mine.basic)
+
+    assert_oauth_error(response, 400, "invalid_request")
+
+
+def test_the_same_client_id_in_http_basic_and_the_form_is_accepted(
+    reader: Credentials, get_token: Callable[..., Any]
+) -> None:
+    assert get_token(reader, client_id=reader.client_id).status_code == 200
+
+
+def test_another_clients_id_in_http_basic_cannot_spend_its_limit(
+    app: Flask, client: FlaskClient, make_client: Callable[..., Credentials]
+) -> None:
+    # The outside tester's attack: the victim's id in Basic with a wrong secret, the
+    # attacker's own credentials in the form, until the victim's limit is spent.
+    app.config["OAUTH_TOKEN_LIMIT_PER_CLIENT"] = "3 per minute"
+    victim, attacker = make_client("notes:read"), make_client("notes:read")
+    data = {"grant_type": "client_credentials", **attacker.form}
+    attacker_address = {"REMOTE_ADDR": "198.51.100.7"}
+
+    answers = [
+        client.post(
+            TOKEN,
+            data=data,
+            headers=basic(victim.client_id, "myapi_cs_wrong"),
+            environ_base=attacker_address,
+        ).status_code
+        for _ in range(5)
+    ]
+    victims_own = client.post(
+        TOKEN,
+        data={"grant_type": "client_credentials"},
+        headers=victim.basic,
+        environ_base={"REMOTE_ADDR": "203.0.113.9"},
+    )
+
+    assert answers == [400] * 5
+    assert victims_own.status_code == 200
+
+
+def test_failed_client_authentications_count_against_the_address() -> None:
+    app = create_app(Testing(RATELIMIT_DEFAULT="3 per minute"))
+    with app.app_context():
+        db.create_all()
+        wrong = basic(create_client("reporting", "notes:read")[0].client_id, "myapi_cs_guess")
+    client = app.test_client()
+
+    answers = [
+        client.post(TOKEN, data={"grant_type": "client_credentials"}, headers=wrong).status_code
+        for _ in range(4)
+    ]
+
+    assert answers == [401, 401, 401, 429]
