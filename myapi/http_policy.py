@@ -46,8 +46,10 @@ def _first_invalid_text(value: Any, path: str = "") -> str | None:
             return path or "(body)"
     elif isinstance(value, dict):
         for name, member in value.items():
-            where = f"{path}.{name}" if path else str(name)
-            found = _first_invalid_text(name, where) or _first_invalid_text(member, where)
+            if _first_invalid_text(name):
+                # Named by position, never echoed: the name itself is what is not text.
+                return f"{path}.(member name)" if path else "(member name)"
+            found = _first_invalid_text(member, f"{path}.{name}" if path else name)
             if found:
                 return found
     elif isinstance(value, list):

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from myapi import config, create_app
 from myapi.models import User
 from tests.helpers.http import PASSWORD, assert_problem
+from tests.helpers.logs import LogLines
 
 LOGIN = "/auth/login"
 REGISTER = "/auth/register"
@@ -269,3 +270,48 @@ def test_an_unhandled_exception_keeps_the_security_headers(failing_app: Flask) -
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Request-ID"]
+
+
+# --- Strings that are not Unicode text (a lone surrogate escape) ---
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (LOGIN, '{"username": "\\ud800", "password": "x"}', "username"),
+        (LOGIN, '{"username": "alice", "password": "pass\\udfffword"}', "password"),
+        (REGISTER, '{"username": "alice", "extra": [{"deep": "\\ud83d"}]}', "extra.0.deep"),
+        (REGISTER, '{"\\ud800": "alice"}', "(member name)"),
+        (REGISTER, '"\\udbff"', "(body)"),
+    ],
+)
+def test_a_lone_surrogate_in_any_json_string_is_a_400_naming_where_it_is(
+    client: FlaskClient, path: str, body: str, field: str
+) -> None:
+    response = client.post(path, data=body, content_type="application/json")
+
+    problem = assert_problem(response, 400)
+    assert f"`{field}`" in problem["detail"]
+    response.get_data(as_text=True).encode("utf-8")  # the answer itself is valid text
+
+
+def test_lone_surrogates_are_counted_by_the_login_limit(app: Flask, client: FlaskClient) -> None:
+    app.config["LOGIN_LIMIT_PER_IP"] = "3 per minute"
+    body = '{"username": "\\ud800", "password": "x"}'
+
+    statuses = [
+        client.post(LOGIN, data=body, content_type="application/json").status_code for _ in range(4)
+    ]
+
+    assert statuses == [400, 400, 400, 429]
+
+
+def test_a_lone_surrogate_is_logged_as_one_short_request_line(
+    logs: LogLines, client: FlaskClient
+) -> None:
+    client.post(LOGIN, data='{"username": "\\ud800"}', content_type="application/json")
+
+    assert [entry["status"] for entry in logs.requests()] == [400]
+    assert len(logs.lines) == 1
+    assert len(logs.lines[0]) < 400
+    assert "Traceback" not in logs.text()
