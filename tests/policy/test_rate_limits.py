@@ -242,3 +242,17 @@ def test_the_configured_default_limit_applies_to_other_endpoints() -> None:
     assert [r.status_code for r in responses[:2]] == [401, 401]
     assert responses[0].headers["X-RateLimit-Limit"] == "2"
     assert_rate_limited(responses[2])
+
+
+@pytest.mark.parametrize("path", ["/auth/register", "/auth/login"])
+def test_a_503_for_an_unavailable_database_carries_its_own_retry_after(path: str) -> None:
+    # Nothing listens on port 1: the database is down. Registration's limit window is an hour;
+    # a client obeying that during a five-second outage would stay away for the hour.
+    down = "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2"
+    client = create_app(config.Testing(SQLALCHEMY_DATABASE_URI=down)).test_client()
+    body = {"username": "alice", "email": "alice@example.com", "password": PASSWORD}
+
+    response = client.post(path, json=body)
+
+    assert assert_problem(response, 503)["type"] == "urn:myapi:problem:service-unavailable"
+    assert response.headers["Retry-After"] == "5"

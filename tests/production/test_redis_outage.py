@@ -23,6 +23,9 @@ def test_an_outage_of_redis_gives_503s_never_200s_and_the_service_recovers_alone
 
     assert {reply.status for reply in during} == {503}
     assert during[0].headers["Content-Type"] == "application/problem+json"
+    # The outage's own short Retry-After, never the rate limit's window (60 s), which would
+    # keep an obedient client away long after Redis is back.
+    assert {reply.headers["Retry-After"] for reply in during} == {"5"}
     assert readiness.status == 503
     assert readiness.body["checks"] == {"database": "ok", "redis": "unavailable"}
 
