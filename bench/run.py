@@ -76,6 +76,7 @@ def app_env(database_url: str, redis_url: str, *, raised_limits: bool) -> dict[s
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         # Requests arrive as if from a TLS-terminating proxy, as in production.
         "TRUSTED_PROXIES": "1",
+        "PUBLIC_URL": "https://api.myapi.test",
         "LOG_LEVEL": "INFO",
         "METRICS_ENABLED": "false",
         # A leak must show in RSS, not be hidden by recycling workers.

@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -77,6 +78,28 @@ def _origins(name: str) -> list[str]:
     return origins
 
 
+def public_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the service's public base URL, or None if it can."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError:
+        return "is not a URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an absolute http:// or https:// URL"
+    if parts.username is not None or parts.query or parts.fragment or "?" in url or "#" in url:
+        return "takes no user name, query or fragment"
+    return None
+
+
+def _public_url(url: str) -> str:
+    """The public base URL without a trailing slash; refused if it is no such URL."""
+    problem = public_url_problem(url) if url else None
+    if problem:
+        raise ConfigError(f"PUBLIC_URL {problem}, got {url!r}")
+    return url.rstrip("/")
+
+
 _SAMESITE = {"strict": "Strict", "lax": "Lax", "none": "None"}
 
 
@@ -104,12 +127,16 @@ class Config:
     NAME = "base"
     DEFAULT_PASSWORD_HASH_METHOD = "scrypt:32768:8:3"
     DEFAULT_HTTPS_ONLY = False
+    DEFAULT_PUBLIC_URL = ""
 
     def __init__(self, **overrides: Any) -> None:
         self.DEBUG = False
         self.TESTING = False
 
         self.JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", "")
+        # Every absolute URL the service writes (OAuth metadata, the JWKS URI) starts with
+        # this, never with the request's Host header (myapi/public_urls.py).
+        self.PUBLIC_URL = _text("PUBLIC_URL", self.DEFAULT_PUBLIC_URL)
         self.JWT_ISSUER = _text("JWT_ISSUER", "myapi")
         self.JWT_AUDIENCE = _text("JWT_AUDIENCE", "myapi")
         self.ACCESS_TOKEN_MINUTES = env_integer("ACCESS_TOKEN_MINUTES", 15)
@@ -157,6 +184,7 @@ class Config:
             setattr(self, key, value)
         if not self.JWT_SECRET_KEY:
             self.JWT_SECRET_KEY = self.missing_secret()
+        self.PUBLIC_URL = _public_url(self.PUBLIC_URL)
         self.RATELIMIT_STORAGE_URI = self.RATELIMIT_STORAGE_URI or self.REDIS_URL or "memory://"
 
     def missing_secret(self) -> str:
@@ -173,6 +201,7 @@ class Config:
 
 class Development(Config):
     NAME = "development"
+    DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"  # where `make run` serves
 
     def __init__(self, **overrides: Any) -> None:
         super().__init__(**overrides)
@@ -184,6 +213,7 @@ class Testing(Config):
     NAME = "testing"
     # Tests hash hundreds of passwords; the production cost would make the suite crawl.
     DEFAULT_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    DEFAULT_PUBLIC_URL = "http://localhost"  # the Flask test client's default
 
     def __init__(self, **overrides: Any) -> None:
         overrides.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite://")
@@ -212,6 +242,13 @@ class Production(Config):
             )
         if self.TOKEN_SIGNING == "keys":
             reasons.extend(fernet_key_problems(self.SIGNING_KEY_ENCRYPTION_KEYS))
+        if not self.PUBLIC_URL:
+            reasons.append(
+                "PUBLIC_URL is not set: the OAuth metadata and the JWKS URI are built from it, "
+                "never from a request's Host header"
+            )
+        elif self.HTTPS_ONLY and not self.PUBLIC_URL.startswith("https://"):
+            reasons.append("PUBLIC_URL must be an https:// URL while HTTPS_ONLY is on")
         return reasons
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Flask, Request, Response, current_app, request
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.routing import RequestRedirect
 
 from myapi.errors import problem
 
@@ -144,9 +145,23 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_redirects() -> None:
+    """A path the router would redirect (`//auth/login`, a missing trailing slash) is a 404.
+
+    Werkzeug answers those with a 308 whose `Location` is built from the `Host` header: an
+    invitation to re-send the request, credentials and all, to whatever host the client
+    named. No path of this API needs a redirect, so none is ever sent.
+    """
+    if isinstance(request.routing_exception, RequestRedirect):
+        request.routing_exception = NotFound()
+
+
 def register_http_policy(app: Flask) -> None:
+    """The rules every request and response follow, whichever view answers."""
     app.json = JsonProvider(app)
     app.request_class = JsonRequest
+    app.url_map.merge_slashes = False  # `/auth//login` is no route, in any method
+    app.before_request(refuse_redirects)
     app.before_request(require_https)
     app.before_request(require_json_body)
     app.after_request(add_security_headers)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.oauth2 import OAuth2Error
-from flask import Response, current_app, url_for
+from flask import Response, current_app
 
 from myapi.extensions import api, limiter
 from myapi.http_policy import FORM_MIMETYPE
@@ -31,10 +31,10 @@ from myapi.oauth.server import (
     one_client_authentication,
 )
 from myapi.openapi import BEARER_SCHEME
+from myapi.public_urls import absolute_url
 from myapi.security.scopes import CLIENT_SCOPES
 
 CLIENT_SCHEME = "clientBasic"
-_URL_ISSUER = ("https://", "http://")
 
 
 @blp.record_once
@@ -127,29 +127,20 @@ def introspect() -> Response:
     return authorization_server.create_endpoint_response("introspection")
 
 
-def _endpoint_url(base: str | None, endpoint: str) -> str:
-    if base is None:
-        return url_for(endpoint, _external=True)
-    return base + url_for(endpoint)
-
-
 @blp.route("/.well-known/oauth-authorization-server", methods=["GET"])
 @blp.response(200, MetadataSchema)
 def metadata() -> Any:
     """Authorization server metadata (RFC 8414).
 
-    Endpoint URLs start with JWT_ISSUER when it is an http(s) URL (set it to the service's
-    public https URL); otherwise they are built from the URL this request came in on.
+    Endpoint URLs start with PUBLIC_URL, never with the Host this request named.
     `response_types_supported` is empty: there is no authorization endpoint.
     """
-    issuer = current_app.config["JWT_ISSUER"]
-    base = issuer.rstrip("/") if issuer.startswith(_URL_ISSUER) else None
     return {
-        "issuer": issuer,
-        "token_endpoint": _endpoint_url(base, "oauth.token"),
-        "revocation_endpoint": _endpoint_url(base, "oauth.revoke"),
-        "introspection_endpoint": _endpoint_url(base, "oauth.introspect"),
-        "jwks_uri": _endpoint_url(base, "oauth.jwks"),
+        "issuer": current_app.config["JWT_ISSUER"],
+        "token_endpoint": absolute_url("oauth.token"),
+        "revocation_endpoint": absolute_url("oauth.revoke"),
+        "introspection_endpoint": absolute_url("oauth.introspect"),
+        "jwks_uri": absolute_url("oauth.jwks"),
         "grant_types_supported": GRANT_TYPES,
         "response_types_supported": [],
         "scopes_supported": list(CLIENT_SCOPES),

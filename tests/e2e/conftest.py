@@ -108,6 +108,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "REDIS_URL": "",
         "RATELIMIT_STORAGE_URI": "memory://",
         "HTTPS_ONLY": "false",
+        "PUBLIC_URL": "http://127.0.0.1",
         "CORS_ORIGINS": spa.origin,
         "GUNICORN_WORKERS": "1",
         "GUNICORN_THREADS": "4",

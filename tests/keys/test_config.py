@@ -29,6 +29,7 @@ def production_in_keys_mode(**overrides: Any) -> Production:
     return Production(
         SQLALCHEMY_DATABASE_URI="sqlite://",
         JWT_SECRET_KEY=secrets.token_hex(32),
+        PUBLIC_URL="https://api.example.com",
         TOKEN_SIGNING="keys",
         **overrides,
     )
@@ -62,7 +63,11 @@ def test_keys_mode_refuses_missing_or_invalid_encryption_keys(
 
 def test_secret_mode_needs_no_encryption_key() -> None:
     app = create_app(
-        Production(SQLALCHEMY_DATABASE_URI="sqlite://", JWT_SECRET_KEY=secrets.token_hex(32))
+        Production(
+            SQLALCHEMY_DATABASE_URI="sqlite://",
+            JWT_SECRET_KEY=secrets.token_hex(32),
+            PUBLIC_URL="https://api.example.com",
+        )
     )
 
     assert app.config["SIGNING_KEY_ENCRYPTION_KEYS"] == []

@@ -81,6 +81,7 @@ def service_env(tmp_path: Path) -> dict[str, str]:
         "REDIS_URL": "",
         "RATELIMIT_STORAGE_URI": "memory://",
         "HTTPS_ONLY": "false",
+        "PUBLIC_URL": "http://127.0.0.1",
         "TOKEN_SIGNING": "keys",
         "SIGNING_KEY_ALGORITHM": "ES256",
         "SIGNING_KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),

@@ -35,20 +35,32 @@ def test_the_metadata_names_the_endpoints_grants_and_methods(client: FlaskClient
         assert body[f"{endpoint}_endpoint_auth_methods_supported"] == METHODS
 
 
-def test_an_https_issuer_is_the_base_of_every_endpoint(app: Flask, client: FlaskClient) -> None:
-    app.config["JWT_ISSUER"] = "https://api.example.com"
+def test_public_url_is_the_base_of_every_endpoint(app: Flask, client: FlaskClient) -> None:
+    app.config["PUBLIC_URL"] = "https://api.example.com/v1"
 
     body = fetch(client)
 
-    assert body["issuer"] == "https://api.example.com"
-    assert body["token_endpoint"] == "https://api.example.com/oauth/token"
-    assert body["jwks_uri"] == "https://api.example.com/.well-known/jwks.json"
+    assert body["token_endpoint"] == "https://api.example.com/v1/oauth/token"
+    assert body["revocation_endpoint"] == "https://api.example.com/v1/oauth/revoke"
+    assert body["introspection_endpoint"] == "https://api.example.com/v1/oauth/introspect"
+    assert body["jwks_uri"] == "https://api.example.com/v1/.well-known/jwks.json"
+
+
+def test_the_host_header_never_reaches_the_metadata(app: Flask, client: FlaskClient) -> None:
+    app.config["PUBLIC_URL"] = "https://api.example.com"
+
+    response = client.get(
+        METADATA, headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    )
+
+    assert response.status_code == 200
+    assert "evil.example" not in response.get_data(as_text=True)
 
 
 def test_with_an_https_issuer_the_metadata_passes_authlibs_rfc_8414_validation(
     app: Flask, client: FlaskClient
 ) -> None:
-    app.config["JWT_ISSUER"] = "https://api.example.com"
+    app.config["PUBLIC_URL"] = app.config["JWT_ISSUER"] = "https://api.example.com"
     # With no authorization endpoint there is no response type to list; Authlib's check
     # wants a non-empty list, so that one member is checked above instead.
     body = fetch(client) | {"response_types_supported": ["none-offered"]}

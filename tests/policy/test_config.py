@@ -27,6 +27,8 @@ ENVIRONMENT = (
     "DATABASE_URL",
     "REDIS_URL",
     "LOG_LEVEL",
+    "PUBLIC_URL",
+    "HTTPS_ONLY",
 )
 
 
@@ -39,7 +41,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def production(**overrides: Any) -> Production:
     # An in-memory database, so building the app touches no file.
-    return Production(**{"SQLALCHEMY_DATABASE_URI": "sqlite://"} | overrides)
+    defaults = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "PUBLIC_URL": "https://api.example.com"}
+    return Production(**defaults | overrides)
 
 
 def refusal(**overrides: Any) -> str:
@@ -135,6 +138,43 @@ def test_every_reason_is_named_at_once() -> None:
     assert "DEBUG is on" in message
     assert "PASSWORD_HASH_METHOD" in message
     assert message.count("DEBUG is on") == 1
+
+
+def test_production_without_a_public_url_refuses_to_start() -> None:
+    assert "PUBLIC_URL is not set" in refusal(JWT_SECRET_KEY=STRONG_SECRET, PUBLIC_URL="")
+
+
+def test_production_refuses_a_plain_http_public_url_while_https_only_is_on() -> None:
+    message = refusal(JWT_SECRET_KEY=STRONG_SECRET, PUBLIC_URL="http://api.example.com")
+
+    assert "PUBLIC_URL must be an https:// URL" in message
+
+
+def test_the_public_url_loses_its_trailing_slash() -> None:
+    assert production(PUBLIC_URL="https://api.example.com/v1/").PUBLIC_URL == (
+        "https://api.example.com/v1"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "api.example.com",
+        "ftp://api.example.com",
+        "https://",
+        "https://api.example.com/?next=x",
+        "https://api.example.com/#top",
+        "https://user@api.example.com",
+        "https://api.example.com:port",
+    ],
+)
+def test_a_public_url_that_is_no_base_url_is_refused(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("PUBLIC_URL", url)
+
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        config.Development()
 
 
 def test_the_refusal_never_repeats_the_secret() -> None:

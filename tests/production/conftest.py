@@ -58,6 +58,7 @@ def production_env(database_url: str, shared_redis_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "REDIS_URL": shared_redis_url,
         "HTTPS_ONLY": "false",
+        "PUBLIC_URL": "http://127.0.0.1",
         "GUNICORN_WORKERS": "2",
         "GUNICORN_THREADS": "2",
         "REGISTER_LIMIT_PER_IP": "1000 per minute",

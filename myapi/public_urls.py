@@ -1,0 +1,19 @@
+"""Absolute URLs of this service, built from `PUBLIC_URL` and never from the request.
+
+A URL built from the `Host` header is whatever the client claims it is: with the default
+setup, `Host: evil.example` made the OAuth metadata advertise another server's token
+endpoint. So the public base URL is configuration, and the path comes from the app's own
+routes (not from the request's script root).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """The public URL of `endpoint`: `PUBLIC_URL` followed by the route's path."""
+    path = current_app.url_map.bind("").build(endpoint, values)
+    return current_app.config["PUBLIC_URL"] + path
