@@ -54,7 +54,7 @@ def generate_command(algorithm: str | None) -> None:
     if key.state == "next":
         click.echo(
             "it is published now; run `flask keys rotate` once verifiers' caches have it "
-            "(KEY_SET_REFRESH_SECONDS here, their JWKS cache lifetime elsewhere)"
+            "(a second here; their JWKS cache lifetime elsewhere)"
         )
 
 

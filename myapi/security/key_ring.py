@@ -6,9 +6,12 @@ so other services' caches learn it before it is used), `current` (signs every ne
 signed has expired), `retired` (gone from the JWKS, refused, its private part erased).
 `services.signing_keys` moves keys between states; this module only reads them.
 
-Each process keeps its ring in `app.extensions`, re-read every KEY_SET_REFRESH_SECONDS, and
-at once when a token names a kid the ring does not know (at most once a second, so a flood
-of made-up kids cannot turn into a flood of queries).
+Each process keeps its ring in `app.extensions` and checks, at most once a second, whether
+the key table's states still match it: one small query (kid, state and `publish_until` of the
+published keys, a handful of rows). Only when they differ is the ring rebuilt (public keys
+parsed, the current private key decrypted). So a key retired with `flask keys retire --force`
+is refused, and gone from the JWKS, on every worker of every host within a second; a made-up
+kid in a flood of tokens costs nothing more, since no token can make the check run sooner.
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ log = logging.getLogger(__name__)
 
 NEXT, CURRENT, PREVIOUS, RETIRED = "next", "current", "previous", "retired"
 PUBLISHED_STATES = (NEXT, CURRENT, PREVIOUS)
-#: How soon a token naming an unknown kid may trigger another read of the key table.
-UNKNOWN_KID_RELOAD_SECONDS = 1.0
+#: How stale a process's view of the key states may be: a retired key is refused by then.
+KEY_STATE_CHECK_SECONDS = 1.0
 _RING = "signing_key_ring"
 
 
@@ -74,21 +77,41 @@ class KeyRing:
     signer: Signer | None
 
 
+KeyStates = tuple[tuple[str, str, datetime | None], ...]
+
+
 class KeyRingCache:
-    """One process's key ring, replaced whole when stale; a lock keeps reloads single-file."""
+    """One process's key ring, checked against the key table's states at most once a second
+    and rebuilt whole when they changed; a lock keeps the checks single-file."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._ring: KeyRing | None = None
-        self._loaded_at = 0.0
+        self._states: KeyStates = ()
+        self._checked_at = 0.0
 
-    def ring(self, max_age: float) -> KeyRing:
-        if self._ring is None or time.monotonic() - self._loaded_at >= max_age:
+    def ring(self) -> KeyRing:
+        if self._ring is None or time.monotonic() - self._checked_at >= KEY_STATE_CHECK_SECONDS:
             with self._lock:
-                if self._ring is None or time.monotonic() - self._loaded_at >= max_age:
-                    self._ring = _load_ring()
-                    self._loaded_at = time.monotonic()
+                if (
+                    self._ring is None
+                    or time.monotonic() - self._checked_at >= KEY_STATE_CHECK_SECONDS
+                ):
+                    states = _published_states()
+                    if self._ring is None or states != self._states:
+                        self._ring, self._states = _load_ring(), states
+                    self._checked_at = time.monotonic()
         return self._ring
+
+
+def _published_states() -> KeyStates:
+    """What decides the ring: each published key's kid, state and end of publication."""
+    rows = db.session.execute(
+        select(SigningKey.kid, SigningKey.state, SigningKey.publish_until)
+        .where(SigningKey.state.in_(PUBLISHED_STATES))
+        .order_by(SigningKey.kid)
+    )
+    return tuple((kid, state, until) for kid, state, until in rows)
 
 
 def _load_ring() -> KeyRing:
@@ -124,7 +147,7 @@ def forget_key_ring() -> None:
 
 
 def _ring() -> KeyRing:
-    return _ring_cache().ring(current_app.config["KEY_SET_REFRESH_SECONDS"])
+    return _ring_cache().ring()
 
 
 def signing_key() -> Signer:
@@ -139,8 +162,6 @@ def signing_key() -> Signer:
 def verification_key(kid: str) -> PublishedKey | None:
     """The published key named `kid`, from the ring only; None when unknown or withdrawn."""
     key = _ring().keys.get(kid)
-    if key is None:
-        key = _ring_cache().ring(UNKNOWN_KID_RELOAD_SECONDS).keys.get(kid)
     if key is None or not key.is_published(utcnow()):
         return None
     return key

@@ -1,8 +1,9 @@
 """The lifecycle of asymmetric signing keys, for `flask keys`: generate, rotate, retire, re-encrypt.
 
 Each step is one unit of work that also drops this process's key ring, so the next use
-re-reads the table (other processes re-read it within KEY_SET_REFRESH_SECONDS). The states
-and the ring are in `security.key_ring`, the key material in `security.key_material`.
+re-reads the table (other processes see the change within KEY_STATE_CHECK_SECONDS, a
+second). The states and the ring are in `security.key_ring`, the key material in
+`security.key_material`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ from myapi.security.key_material import (
     public_jwk,
     reencrypted,
 )
-from myapi.security.key_ring import CURRENT, NEXT, PREVIOUS, RETIRED, forget_key_ring
+from myapi.security.key_ring import (
+    CURRENT,
+    KEY_STATE_CHECK_SECONDS,
+    NEXT,
+    PREVIOUS,
+    RETIRED,
+    forget_key_ring,
+)
 from myapi.services.transactions import UnitOfWork, unit_of_work
 
 
@@ -86,8 +94,8 @@ def _generate(work: UnitOfWork, algorithm: str) -> SigningKey:
 def longest_token_lifetime() -> timedelta:
     """How long a token signed now may stay valid, plus the leeway verifiers allow.
 
-    Processes still holding the old ring keep signing with the old key for up to
-    KEY_SET_REFRESH_SECONDS after a rotation, so that is added too.
+    Processes that have not checked the key states since a rotation keep signing with the
+    old key for up to KEY_STATE_CHECK_SECONDS, so that is added too.
     """
     config = current_app.config
     lifetime = max(
@@ -95,9 +103,7 @@ def longest_token_lifetime() -> timedelta:
         timedelta(minutes=config["ACCESS_TOKEN_MINUTES"]),
         timedelta(minutes=config["CLIENT_TOKEN_MINUTES"]),
     )
-    return lifetime + timedelta(
-        seconds=config["JWT_LEEWAY_SECONDS"] + config["KEY_SET_REFRESH_SECONDS"]
-    )
+    return lifetime + timedelta(seconds=config["JWT_LEEWAY_SECONDS"] + KEY_STATE_CHECK_SECONDS)
 
 
 def rotate_keys() -> Rotation:

@@ -13,6 +13,7 @@ from flask import Flask
 
 from myapi.clock import utcnow
 from myapi.extensions import db
+from myapi.security.key_ring import KEY_STATE_CHECK_SECONDS
 from myapi.services.signing_keys import longest_token_lifetime
 from tests.keys.helpers import ENCRYPTION_KEY
 from tests.keys.observe import key_in, key_rows
@@ -57,14 +58,14 @@ def test_rotate_promotes_next_and_keeps_the_old_key_until_its_tokens_expire(
     assert previous.publish_until <= utcnow() + longest_token_lifetime()
 
 
-def test_the_longest_token_lifetime_covers_refresh_tokens_leeway_and_ring_refresh(
+def test_the_longest_token_lifetime_covers_refresh_tokens_leeway_and_the_state_check(
     app: Flask,
 ) -> None:
     config = app.config
 
     expected = timedelta(
         days=config["REFRESH_TOKEN_DAYS"],
-        seconds=config["JWT_LEEWAY_SECONDS"] + config["KEY_SET_REFRESH_SECONDS"],
+        seconds=config["JWT_LEEWAY_SECONDS"] + KEY_STATE_CHECK_SECONDS,
     )
 
     assert longest_token_lifetime() == expected

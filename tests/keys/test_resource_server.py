@@ -10,8 +10,6 @@ only the JWKS URL. Every process is stopped by the test.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import select
 import subprocess
 import sys
@@ -21,14 +19,13 @@ from typing import Any
 
 import jwt
 import pytest
-from cryptography.fernet import Fernet
 
 from tests.helpers.polling import poll
+from tests.keys.helpers import live_access_token, prepare_service_database, run_flask
 from tests.keys.resource_server import KIDS_QUERY
-from tests.production.servers import BIN, ROOT, Host, call, wait_until
+from tests.production.servers import Host, call, wait_until
 
 RESOURCE_SERVER = Path(__file__).with_name("resource_server.py")
-PASSWORD = "resource server passphrase"
 ANSWER_TIMEOUT = 15.0
 #: How long the verifier caches the key set (PyJWKClient's `lifespan`), kept short here.
 VERIFIER_CACHE_SECONDS = 2
@@ -69,54 +66,8 @@ class ResourceServer:
 
 
 @pytest.fixture
-def service_env(tmp_path: Path) -> dict[str, str]:
-    """Production settings in keys mode; every value explicit so no .env leaks in."""
-    return {
-        "MYAPI_CONFIG": "production",
-        "FLASK_DEBUG": "false",
-        "JWT_SECRET_KEY": secrets.token_hex(32),
-        "JWT_ISSUER": "myapi",
-        "JWT_AUDIENCE": "myapi",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'service.db'}",
-        "REDIS_URL": "",
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "HTTPS_ONLY": "false",
-        "PUBLIC_URL": "http://127.0.0.1",
-        "TOKEN_SIGNING": "keys",
-        "SIGNING_KEY_ALGORITHM": "ES256",
-        "SIGNING_KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        # Short, so the workers pick up the rotation within the test's patience.
-        "KEY_SET_REFRESH_SECONDS": "1",
-        "LOGIN_LIMIT_PER_IP": "1000 per minute",
-        "GUNICORN_WORKERS": "2",
-        "GUNICORN_THREADS": "2",
-    }
-
-
-def flask(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    """`flask --app wsgi ...` as a separate process on the service's database."""
-    done = subprocess.run(
-        [str(BIN / "flask"), "--app", "wsgi", *args],
-        cwd=ROOT,
-        env=os.environ | env,
-        input=stdin,
-        text=True,
-        capture_output=True,
-        timeout=60,
-        check=True,
-    )
-    return done.stdout
-
-
-@pytest.fixture
 def service(service_env: dict[str, str], tmp_path: Path) -> Iterator[Host]:
-    flask(service_env, "db", "upgrade")
-    flask(service_env, "keys", "generate")
-    flask(
-        service_env,
-        *("users", "create", "alice", "--email", "alice@example.com", "--password-stdin"),
-        stdin=PASSWORD + "\n",
-    )
+    prepare_service_database(service_env)
     host = Host(env=service_env, log_path=tmp_path / "service.log").start()
     yield host
     host.stop()
@@ -130,12 +81,6 @@ def resource_servers() -> Iterator[list[ResourceServer]]:
         server.stop()
 
 
-def access_token(service: Host) -> str:
-    reply = call(service.url + "/auth/login", "POST", {"username": "alice", "password": PASSWORD})
-    assert reply.status == 200, reply.body
-    return reply.body["access_token"]
-
-
 def kid_of(token: str) -> str:
     return jwt.get_unverified_header(token)["kid"]
 
@@ -146,7 +91,7 @@ def published_kids(service: Host) -> set[str]:
 
 def pre_publish_a_new_key(service: Host, env: dict[str, str], verifier: ResourceServer) -> str:
     """`flask keys generate`, then wait until every cache has it: the service's, the verifier's."""
-    upcoming = flask(env, "keys", "generate").split()[3]
+    upcoming = run_flask(env, "keys", "generate").split()[3]
     wait_until(lambda: upcoming in published_kids(service), "the next key in the JWKS", 10)
     # The verifier takes it in when its cached key set (VERIFIER_CACHE_SECONDS) expires.
     poll(
@@ -164,7 +109,7 @@ def test_a_separate_resource_server_verifies_tokens_across_a_rotation(
     jwks_url = service.url + "/.well-known/jwks.json"
     verifier = ResourceServer(jwks_url)
     resource_servers.append(verifier)
-    old_token = access_token(service)
+    old_token = live_access_token(service.url)
     old_kid = kid_of(old_token)
     assert verifier.verify(old_token) == {
         "valid": True,
@@ -174,10 +119,10 @@ def test_a_separate_resource_server_verifies_tokens_across_a_rotation(
     }
 
     upcoming = pre_publish_a_new_key(service, service_env, verifier)
-    flask(service_env, "keys", "rotate")
+    run_flask(service_env, "keys", "rotate")
     fresh: list[str] = []
     wait_until(
-        lambda: fresh.append(access_token(service)) or kid_of(fresh[-1]) == upcoming,
+        lambda: fresh.append(live_access_token(service.url)) or kid_of(fresh[-1]) == upcoming,
         "a token signed with the new key",
         timeout=10,
     )

@@ -18,7 +18,7 @@ from myapi.extensions import db
 from myapi.models import User
 from myapi.security import key_ring
 from myapi.security.key_ring import forget_key_ring
-from myapi.services.signing_keys import generate_key, rotate_keys
+from myapi.services.signing_keys import generate_key, retire_key, rotate_keys
 from tests.auth.observe import assert_invalid_token, claims, me
 from tests.helpers.http import refresh
 from tests.keys.observe import (
@@ -132,7 +132,7 @@ def rotate_elsewhere(app: Flask) -> None:
     app.extensions[key_ring._RING] = ring
 
 
-def test_a_token_naming_a_kid_this_process_has_not_seen_rereads_the_key_table(
+def test_a_key_rotated_in_elsewhere_verifies_here_after_the_state_check(
     app: Flask,
     client: FlaskClient,
     alice_tokens: dict[str, Any],
@@ -140,31 +140,53 @@ def test_a_token_naming_a_kid_this_process_has_not_seen_rereads_the_key_table(
 ) -> None:
     me(client, alice_tokens["access_token"])
     rotate_elsewhere(app)
-    monkeypatch.setattr(key_ring, "UNKNOWN_KID_RELOAD_SECONDS", 0)
+    monkeypatch.setattr(key_ring, "KEY_STATE_CHECK_SECONDS", 0)
 
     token = signed_by(key_in("current"), claims(alice_tokens["access_token"]))
 
     assert me(client, token).status_code == 200
 
 
-@pytest.mark.parametrize(("refresh_seconds", "signs_with"), [(30, "previous"), (0, "current")])
-def test_this_process_signs_with_a_new_key_once_its_ring_is_refreshed(
+@pytest.mark.parametrize(("check_seconds", "signs_with"), [(3600, "previous"), (0, "current")])
+def test_this_process_signs_with_a_new_key_once_it_has_checked_the_key_states(
     app: Flask,
     alice: User,
     login: Callable[..., dict[str, Any]],
-    refresh_seconds: int,
+    monkeypatch: pytest.MonkeyPatch,
+    check_seconds: int,
     signs_with: str,
 ) -> None:
     login("alice")
     rotate_elsewhere(app)
-    app.config["KEY_SET_REFRESH_SECONDS"] = refresh_seconds
+    monkeypatch.setattr(key_ring, "KEY_STATE_CHECK_SECONDS", check_seconds)
 
     token = login("alice")["access_token"]
 
     assert header(token)["kid"] == key_in(signs_with).kid
 
 
-def test_unknown_kids_reread_the_key_table_at_most_once_a_second(
+def test_a_key_retired_elsewhere_is_refused_and_unpublished_after_the_state_check(
+    app: Flask,
+    client: FlaskClient,
+    alice_tokens: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    old_token = alice_tokens["access_token"]
+    generate_key()
+    rotate_keys()
+    forget_key_ring()
+    old_kid = header(old_token)["kid"]
+    assert me(client, old_token).status_code == 200
+    ring = app.extensions[key_ring._RING]
+    retire_key(old_kid, force=True)
+    app.extensions[key_ring._RING] = ring  # as another process: its ring was not told
+    monkeypatch.setattr(key_ring, "KEY_STATE_CHECK_SECONDS", 0)
+
+    assert_invalid_token(me(client, old_token))
+    assert old_kid not in published_kids(client)
+
+
+def test_made_up_kids_never_make_the_ring_be_rebuilt(
     app: Flask,
     client: FlaskClient,
     alice_tokens: dict[str, Any],
@@ -174,12 +196,13 @@ def test_unknown_kids_reread_the_key_table_at_most_once_a_second(
     loads = []
     real_load = key_ring._load_ring
     monkeypatch.setattr(key_ring, "_load_ring", lambda: loads.append(1) or real_load())
+    monkeypatch.setattr(key_ring, "KEY_STATE_CHECK_SECONDS", 0)  # checked on every request
     forged = [forge_kid(alice_tokens["access_token"], f"unknown-{n}") for n in range(20)]
 
     for token in forged:
         assert_invalid_token(me(client, token))
 
-    assert len(loads) <= 1
+    assert loads == []
 
 
 def forge_kid(token: str, kid: str) -> str:
