@@ -92,7 +92,9 @@ def handle_http_exception(error: HTTPException) -> Response:
         detail = " ".join(" ".join(msgs) for msgs in field_errors(data["messages"]).values())
     else:
         detail = data.get("message") if isinstance(data.get("message"), str) else None
-    return problem(status, detail or _generic_detail(error), headers=headers)
+    # An exception of our own names its documented problem type (docs/api.md).
+    slug = getattr(error, "problem_slug", None)
+    return problem(status, detail or _generic_detail(error), slug=slug, headers=headers)
 
 
 def _generic_detail(error: HTTPException) -> str:

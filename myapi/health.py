@@ -13,6 +13,7 @@ from myapi.errors import problem
 from myapi.extensions import db
 from myapi.logs import report_outage, report_recovery
 from myapi.openapi import Blueprint
+from myapi.security.key_ring import check_signing
 from myapi.security.revocation import revocation_store
 
 blp = Blueprint("health", __name__, description="Probes for load balancers and orchestrators.")
@@ -35,10 +36,13 @@ def healthz() -> Response:
 
 
 def check_dependencies() -> dict[str, str]:
-    """Ask every configured backing service to answer, now."""
+    """Ask every configured backing service to answer, now; in keys mode, also sign and
+    verify a probe token, since a host that cannot issue tokens should get no logins."""
     probes = {"database": lambda: db.session.execute(text("SELECT 1"))}
     if current_app.config["REDIS_URL"]:
         probes["redis"] = revocation_store().ping
+    if current_app.config["TOKEN_SIGNING"] == "keys":
+        probes["signing"] = check_signing
     checks: dict[str, str] = {}
     for name, probe in probes.items():
         try:

@@ -31,6 +31,7 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from myapi.clock import utcnow
 from myapi.extensions import db
+from myapi.logs import report_outage
 from myapi.models import SigningKey
 from myapi.security.key_material import KeyEncryptionError, decrypt_private_key
 
@@ -47,6 +48,7 @@ class SigningUnavailable(ServiceUnavailable):
     """Keys mode without a usable current key: no token can be issued (a 503 problem)."""
 
     description = "Token signing is unavailable; retry shortly."
+    problem_slug = "signing-unavailable"
 
 
 @dataclass(frozen=True)
@@ -154,8 +156,9 @@ def signing_key() -> Signer:
     """The current key; a 503 problem when there is none (run `flask keys generate`)."""
     signer = _ring().signer
     if signer is None:
-        log.error("TOKEN_SIGNING=keys but no current signing key is usable")
-        raise SigningUnavailable(retry_after=5)
+        unavailable = SigningUnavailable(retry_after=5)
+        report_outage("signing", unavailable)  # logged at most once a minute per process
+        raise unavailable
     return signer
 
 
@@ -165,6 +168,18 @@ def verification_key(kid: str) -> PublishedKey | None:
     if key is None or not key.is_published(utcnow()):
         return None
     return key
+
+
+def check_signing() -> None:
+    """Sign a probe with the current key and verify it with the published key, as a token
+    would be; raises when either fails (for `/readyz`: a host that cannot issue a token is
+    not ready, whatever its database says)."""
+    signer = signing_key()
+    probe = jwt.encode({"probe": True}, signer.private_key, signer.algorithm, {"kid": signer.kid})
+    published = verification_key(signer.kid)
+    if published is None:
+        raise SigningUnavailable(retry_after=5)
+    jwt.decode(probe, published.verifier, algorithms=[published.algorithm])
 
 
 def public_jwks() -> dict[str, list[dict[str, str]]]:

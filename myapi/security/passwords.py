@@ -69,6 +69,7 @@ class HashingBusy(ServiceUnavailable):
     """Too many password hashes are already running or waiting in this process."""
 
     description = "Too many logins are being processed; retry shortly."
+    problem_slug = "busy"
 
     def __init__(self) -> None:
         super().__init__(retry_after=1)

@@ -8,6 +8,7 @@ from typing import Any
 import jwt
 import pytest
 from click.testing import Result
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete
@@ -76,8 +77,41 @@ def test_without_a_current_key_login_is_a_503_problem(client: FlaskClient, alice
     response = post_login(client, "alice")
 
     body = assert_problem(response, 503)
+    assert body["type"] == "urn:myapi:problem:signing-unavailable"
     assert "signing" in body["detail"]
-    assert "Retry-After" in response.headers
+    assert response.headers["Retry-After"] == "5"
+
+
+def test_readiness_includes_signing_and_verifying_a_token(client: FlaskClient) -> None:
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json["checks"]["signing"] == "ok"
+
+
+def test_a_host_whose_current_key_cannot_be_decrypted_is_not_ready(
+    app: Flask, client: FlaskClient
+) -> None:
+    # The tester's case: the encryption key list no longer opens the current key.
+    app.config["SIGNING_KEY_ENCRYPTION_KEYS"] = [Fernet.generate_key().decode()]
+    forget_key_ring()
+
+    response = client.get("/readyz")
+
+    body = assert_problem(response, 503)
+    assert body["type"] == "urn:myapi:problem:not-ready"
+    assert body["checks"]["signing"] == "unavailable"
+    assert body["checks"]["database"] == "ok"
+
+
+def test_a_host_without_a_current_key_is_not_ready(client: FlaskClient) -> None:
+    db.session.execute(delete(SigningKey))
+    db.session.commit()
+    forget_key_ring()
+
+    response = client.get("/readyz")
+
+    assert assert_problem(response, 503)["checks"]["signing"] == "unavailable"
 
 
 def test_a_token_signed_with_the_shared_secret_is_refused_in_keys_mode(
