@@ -75,6 +75,27 @@ def app(request: pytest.FixtureRequest) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+@pytest.fixture(params=["sqlite file", "postgres+redis"])
+def concurrent_app(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Flask]:
+    """An app for tests that run requests on several threads at once: SQLite on a file
+    (an in-memory database would be one connection, serialising everything) or PostgreSQL."""
+    if request.param == "sqlite file":
+        app = create_app(Testing(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'app.db'}"))
+        with app.app_context():
+            db.create_all()
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+        return
+    url = request.getfixturevalue("postgres_url")
+    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    app = create_app(Testing(SQLALCHEMY_DATABASE_URI=url, REDIS_URL=TEST_REDIS_URL))
+    with app.app_context():
+        yield app
+        _empty_postgres_and_redis()
+        db.engine.dispose()
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()

@@ -8,9 +8,10 @@ changes. A token never holds more than the credential that made it, a user has a
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from flask import Response
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, insert, literal, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from myapi.clock import utcnow
@@ -63,13 +64,7 @@ def issue(
     token = new_opaque_token(PAT_PREFIX)
     now = utcnow().replace(microsecond=0)
     with unit_of_work() as work:
-        # Lock the owner's row while counting (PostgreSQL), so two concurrent requests
-        # cannot both take the last place.
-        db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
-        count = select(func.count()).where(PersonalAccessToken.user_id == user_id, _live())
-        if db.session.scalar(count) >= MAX_LIVE_TOKENS:
-            raise TooManyTokens
-        record = PersonalAccessToken(
+        record = _insert_within_cap(
             user_id=user_id,
             name=name,
             token_hash=opaque_token_hash(token),
@@ -77,8 +72,6 @@ def issue(
             created_at=now,
             expires_at=now + timedelta(days=expires_in_days),
         )
-        db.session.add(record)
-        db.session.flush()
         work.audit(
             "personal_token_created",
             user_id=user_id,
@@ -87,6 +80,30 @@ def issue(
             expires_at=record.expires_at.isoformat(),
         )
     return record, token
+
+
+def _insert_within_cap(**row: Any) -> PersonalAccessToken:
+    """Insert the token only if its owner has fewer than MAX_LIVE_TOKENS live ones, in one
+    statement: the count and the insert are one atomic step.
+
+    SQLite serialises writers, and an INSERT takes the write lock before its SELECT reads,
+    so the count is always of committed rows no other writer can add to. PostgreSQL would
+    let two concurrent statements count the same rows, so the owner's row is locked first:
+    the second statement waits for the first to commit, then counts its token too.
+    """
+    user_id = row["user_id"]
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    live = select(func.count()).where(PersonalAccessToken.user_id == user_id, _live())
+    columns = list(row)
+    values = select(*(literal(value) for value in row.values())).where(
+        live.scalar_subquery() < MAX_LIVE_TOKENS
+    )
+    inserted = db.session.scalar(
+        insert(PersonalAccessToken).from_select(columns, values).returning(PersonalAccessToken.id)
+    )
+    if inserted is None:
+        raise TooManyTokens
+    return db.session.get_one(PersonalAccessToken, inserted)
 
 
 def live_tokens(user_id: int) -> list[PersonalAccessToken]:
