@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import Flask
@@ -102,11 +103,17 @@ def register_extensions(app: Flask) -> None:
         # allowed only for those origins, and only on the endpoints that set, send or clear
         # the browser-mode refresh cookie (literal paths, matched exactly by flask-cors);
         # everywhere else tokens travel in the Authorization header.
+        # Each origin is matched exactly, case included (a browser serialises an origin in
+        # lower case, so another spelling is not a browser's), and CORS headers go only to
+        # requests that carry an Origin.
         cookie_paths = {path: {"supports_credentials": True} for path in COOKIE_ENDPOINTS}
         cors.init_app(
             app,
             resources=cookie_paths | {"*": {}},
-            origins=app.config["CORS_ORIGINS"],
+            origins=[
+                re.compile(re.escape(origin) + r"\Z") for origin in app.config["CORS_ORIGINS"]
+            ],
+            always_send=False,
             methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=[
                 "Authorization",

@@ -29,7 +29,11 @@ from myapi.security.tokens import (
 )
 
 REALM = "myapi"
-_SECOND_BEARER = re.compile(r",\s*bearer\b", re.IGNORECASE)
+
+
+# A comma followed by an auth-scheme name and a space (or the end): the start of a second
+# credential (RFC 9110 11.6.2), as opposed to an auth-param (`, name=value`).
+_ANOTHER_CREDENTIAL = re.compile(r",\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s|$)")
 
 
 def bearer_challenge(error: str | None = None, **params: str) -> str:
@@ -92,10 +96,12 @@ def user_token_required(_error: UserTokenRequired) -> Response:
 
 
 def normalize_authorization() -> Response | None:
-    """Match the auth scheme case-insensitively (RFC 9110 11.1); refuse a token sent twice.
+    """Match the auth scheme case-insensitively (RFC 9110 11.1); refuse two credentials.
 
-    Two tokens in one request (two bearer credentials in the header, or the header plus
-    `?access_token=`) are an `invalid_request` (RFC 6750 3.1), never a silent choice.
+    Two credentials in one request are an `invalid_request` (RFC 6750 3.1), never a silent
+    choice: two in the header (joined by a comma, as a server joins two Authorization
+    headers; `Basic x, Bearer t` would otherwise authenticate with the bearer token
+    flask-jwt-extended finds after the comma), or the header plus `?access_token=`.
     """
     header = request.headers.get("Authorization")
     if header is None:
@@ -104,10 +110,10 @@ def normalize_authorization() -> Response | None:
     bearer = scheme.lower() == "bearer"
     if bearer and scheme != "Bearer":
         request.environ["HTTP_AUTHORIZATION"] = "Bearer " + credentials.strip()
-    if "access_token" in request.args or (bearer and _SECOND_BEARER.search(credentials)):
+    if "access_token" in request.args or _ANOTHER_CREDENTIAL.search(header):
         return problem(
             400,
-            "Send exactly one token, in the Authorization header only.",
+            "Send exactly one credential, in the Authorization header only.",
             slug="invalid-request",
             headers={"WWW-Authenticate": bearer_challenge("invalid_request")},
         )

@@ -14,6 +14,7 @@ TOKEN_SIGNING picks the key: `secret` signs HS256 with JWT_SECRET_KEY and no `ki
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from contextvars import ContextVar
@@ -27,6 +28,7 @@ from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
 from flask_jwt_extended.config import config as jwt_config
 from flask_jwt_extended.exceptions import CSRFError, JWTDecodeError
+from jwt.utils import base64url_decode
 
 from myapi.clock import epoch_seconds, utcnow
 from myapi.models import CLIENT_ID_FORMAT, AuthSession
@@ -250,10 +252,12 @@ def decode_verified(
             encoded_token, options=options | {"verify_exp": False}, **arguments
         )
         _refuse_key_material(complete["header"], kid_expected=_keys_mode())
+        _refuse_duplicate_members(encoded_token)
         error.jwt_header = complete["header"]  # type: ignore[attr-defined]
         error.jwt_data = _with_library_defaults(complete["payload"], csrf_value)  # type: ignore[attr-defined]
         raise
     _refuse_key_material(complete["header"], kid_expected=_keys_mode())
+    _refuse_duplicate_members(encoded_token)
     return complete["header"], _with_library_defaults(complete["payload"], csrf_value)
 
 
@@ -283,6 +287,25 @@ def _refuse_key_material(header: dict[str, Any], *, kid_expected: bool) -> None:
     named = any(name in _KEY_MATERIAL_HEADERS or name.startswith("x5") for name in header)
     if named or ("kid" in header and not kid_expected):
         raise jwt.InvalidTokenError("key material named in the header")
+
+
+def _refuse_duplicate_members(encoded_token: str) -> None:
+    """A header or payload naming a member twice is refused (RFC 7515 4, RFC 7519 4).
+
+    JSON parsers disagree on which duplicate wins, so such a token can mean one thing here
+    and another to a verifier elsewhere; this service never writes one. Checked after the
+    signature, so only a validly signed token costs the second parse.
+    """
+    header, payload, _ = encoded_token.split(".")
+    for segment in (header, payload):
+        json.loads(base64url_decode(segment), object_pairs_hook=_unique_members)
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        raise jwt.InvalidTokenError("a member name appears twice")
+    return dict(pairs)
 
 
 def _with_library_defaults(claims: dict[str, Any], csrf_value: str | None) -> dict[str, Any]:

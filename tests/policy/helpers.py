@@ -71,6 +71,13 @@ def hs256_raw(header: dict[str, Any], claims: dict[str, Any], key: bytes) -> str
     return f"{signing_input}.{b64url(mac)}"
 
 
+def hs256_from_json(header_json: str, claims_json: str, key: bytes) -> str:
+    """An HS256 token over JSON text exactly as given (duplicate member names included)."""
+    signing_input = f"{b64url(header_json.encode())}.{b64url(claims_json.encode())}"
+    mac = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64url(mac)}"
+
+
 def unsigned(claims: dict[str, Any], alg: str, signature: str = "") -> str:
     """An `alg: none`-style token carrying the given signature (empty by default)."""
     return f"{b64url_json({'alg': alg, 'typ': 'JWT'})}.{b64url_json(claims)}.{signature}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from tests.helpers.http import assert_problem, bearer
@@ -132,6 +133,18 @@ def test_two_bearer_tokens_in_one_header_are_an_invalid_request(
 
     body = assert_problem(response, 400)
     assert body["type"] == "urn:myapi:problem:invalid-request"
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="myapi", error="invalid_request"'
+
+
+@pytest.mark.parametrize("first", ["Basic YWxpY2U6eA==", "Basic x", "Digest a=b", "Negotiate x"])
+def test_a_bearer_token_after_another_credential_never_authenticates(
+    client: FlaskClient, alice_tokens: dict[str, Any], first: str
+) -> None:
+    token = alice_tokens["access_token"]
+
+    response = client.get(ME, headers={"Authorization": f"{first}, Bearer {token}"})
+
+    assert assert_problem(response, 400)["type"] == "urn:myapi:problem:invalid-request"
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="myapi", error="invalid_request"'
 
 

@@ -77,6 +77,9 @@ def test_the_listed_origin_can_read_the_request_id_and_rate_limit_headers(
         "http://app.example.com",
         "https://app.example.com:8443",
         "https://APP.example.com.evil.net",
+        "https://APP.example.com",
+        "HTTPS://app.example.com",
+        "https://app.example.COM",
         "*",
     ],
 )
@@ -133,6 +136,13 @@ def test_an_error_answer_to_the_listed_origin_is_readable_by_it(cors_client: Fla
 
     assert response.status_code == 401
     assert response.headers["Access-Control-Allow-Origin"] == SPA
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/auth/me", "/auth/refresh"])
+def test_a_request_without_origin_gets_no_cors_headers(cors_client: FlaskClient, path: str) -> None:
+    response = cors_client.get(path)
+
+    assert cors_headers(response) == {}
 
 
 def test_without_configured_origins_there_are_no_cors_headers_at_all(client: FlaskClient) -> None:

@@ -7,6 +7,7 @@ Tests with several variants send them all and report every variant that is not r
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,7 @@ from tests.policy.helpers import (
     assert_invalid_token,
     b64url,
     claims_of,
+    hs256_from_json,
     hs256_raw,
     sign,
     unb64url,
@@ -203,6 +205,48 @@ def test_a_token_for_another_audience_is_rejected(me: Get, resign: Callable[...,
     audiences = ["other-service", ["other-service"], "myapi-admin", ""]
 
     assert_each_invalid_token({repr(aud): me(resign(aud=aud)) for aud in audiences})
+
+
+def test_an_audience_list_is_rejected_even_when_it_names_this_service(
+    me: Get, resign: Callable[..., str]
+) -> None:
+    # This service writes `aud` as one string: a list is not a token it issued.
+    audiences = [["myapi"], ["other", "myapi"], ["myapi", "myapi"]]
+
+    assert_each_invalid_token({repr(aud): me(resign(aud=aud)) for aud in audiences})
+
+
+def test_a_subject_that_is_not_a_canonical_user_id_is_rejected(
+    me: Get, resign: Callable[..., str], access_claims: dict[str, Any]
+) -> None:
+    user_id = access_claims["sub"]
+    spellings = ["0" + user_id, "+" + user_id, user_id + ".0", " " + user_id, user_id + "\n"]
+
+    assert_each_invalid_token({repr(sub): me(resign(sub=sub)) for sub in spellings})
+
+
+def test_duplicate_member_names_in_the_header_or_payload_are_rejected(
+    me: Get, secret: str, access_claims: dict[str, Any]
+) -> None:
+    header = '{"alg":"HS256","typ":"JWT"}'
+    claims = json.dumps(access_claims, separators=(",", ":"))
+    other_subject = json.dumps(access_claims | {"sub": "999"}, separators=(",", ":"))
+    tokens = {
+        # Parsers disagree on which duplicate wins; a verifier must not pick one.
+        "sub twice": hs256_from_json(
+            header, other_subject[:-1] + "," + claims[1:], secret.encode()
+        ),
+        "alg twice": hs256_from_json(
+            '{"alg":"none","alg":"HS256","typ":"JWT"}', claims, secret.encode()
+        ),
+        "typ twice": hs256_from_json(
+            '{"alg":"HS256","typ":"JWT","typ":"JWT"}', claims, secret.encode()
+        ),
+    }
+    control = hs256_from_json(header, claims, secret.encode())
+
+    assert me(control).status_code == 200
+    assert_each_invalid_token({name: me(token) for name, token in tokens.items()})
 
 
 def test_a_token_missing_any_required_claim_is_rejected(
