@@ -1,6 +1,6 @@
 // The API client. The access token lives in this module's memory only: never in
 // localStorage, sessionStorage or a cookie a script can read. The refresh token is an
-// HttpOnly cookie that only /auth/refresh receives; scripts never see it. The CSRF value
+// HttpOnly cookie that only /auth/refresh and the two logout paths receive; scripts never see it. The CSRF value
 // from the token answers is kept in sessionStorage so that a reload can refresh silently;
 // on its own it grants nothing.
 import { API_BASE } from "./config.js";
@@ -145,16 +145,29 @@ export async function call(path, options = {}) {
   }
 }
 
+/**
+ * End the session on the server with what the browser surely still holds: the refresh
+ * cookie and the CSRF value, so an access token that expired while the laptop slept does
+ * not matter. Resolves "done", or "already-ended" when the server no longer knew the session
+ * (then this page was logged out anyway); rejects, keeping the session here, when the
+ * logout could not be confirmed, so the user can try again.
+ */
 export async function logout({ everywhere = false } = {}) {
+  const csrf = sessionStorage.getItem(CSRF_KEY);
+  const proof = csrf ? { "X-CSRF-Token": csrf } : { Authorization: `Bearer ${accessToken}` };
   try {
     await send(everywhere ? "/auth/logout-all" : "/auth/logout", {
       method: "POST",
-      headers: { ...BROWSER_MODE, Authorization: `Bearer ${accessToken}` },
+      headers: { ...BROWSER_MODE, ...proof },
       credentials: "include",
     });
-  } finally {
+  } catch (error) {
+    if (error.status !== 401) throw error;
     endSession();
+    return "already-ended";
   }
+  endSession();
+  return "done";
 }
 
 /** Forget the session locally, e.g. after revoking the current one from the sessions list. */

@@ -240,12 +240,20 @@ async function loadSessions() {
   $("#sessions").replaceChildren(...items);
 }
 
+const LOGGED_OUT = {
+  done: { false: "Logged out.", true: "Logged out on every device." },
+  "already-ended": {
+    false: "Your session had already ended.",
+    true: "This session had already ended, so other devices could not be logged out from here. Log in and try again.",
+  },
+};
+
 async function logout(everywhere) {
   try {
-    await api.logout({ everywhere });
-    showMessage(everywhere ? "Logged out on every device." : "Logged out.", "success");
+    const outcome = await api.logout({ everywhere });
+    showMessage(LOGGED_OUT[outcome][everywhere], outcome === "done" ? "success" : "error");
   } catch (error) {
-    if (error.status !== 401) report(error);
+    showMessage(`The logout could not be confirmed: ${explain(error)} You are still logged in.`);
   }
 }
 

@@ -7,14 +7,15 @@ read it. Clients that do not send the header keep the pure bearer flow, unchange
 
 CSRF: the SPA runs on another origin and cannot read the API's cookies, so the classic
 double-submit through `document.cookie` is impossible. The CSRF value is instead bound to
-the login session, `HMAC-SHA256(JWT_SECRET_KEY, "csrf:" + session id)`, and a refresh that
-the cookie authenticates must echo it in `X-CSRF-Token`. Another site can make the browser
-send the cookie but cannot know the value, and a request carrying the header always needs a
-CORS preflight, which unlisted origins fail.
+the login session, `HMAC-SHA256(JWT_SECRET_KEY, "csrf:" + session id)`, and a refresh or
+logout that the cookie authenticates must echo it in `X-CSRF-Token`. Another site can make
+the browser send the cookie but cannot know the value, and a request carrying the header
+always needs a CORS preflight, which unlisted origins fail.
 
 A cookie-authenticated refresh is an adapter in front of the normal one: once the CSRF value
 checks out, the cookie is presented as the bearer token, so verification, rotation, the grace
-window and reuse detection run exactly as for any other client.
+window and reuse detection run exactly as for any other client. Logout and logout-all take the
+cookie the same way, so a browser whose access token has expired can still end its session.
 """
 
 from __future__ import annotations
@@ -30,26 +31,29 @@ import jwt as pyjwt
 from flask import Flask, Response, after_this_request, current_app, request
 
 from myapi.clock import epoch_seconds, utcnow
+from myapi.security.authentication import credential_from_cookie, present_cookie_credential
 from myapi.security.policy import invalid_token
 from myapi.security.tokens import TokenPair
 
 DELIVERY_HEADER = "X-Token-Delivery"
 CSRF_HEADER = "X-CSRF-Token"
-REFRESH_ENDPOINT = "auth.refresh"
-#: The only path the browser sends the cookie to; logout clears it on the same path.
-COOKIE_PATH = "/auth/refresh"
+#: The endpoints the cookie authenticates (without an Authorization header), by path. The
+#: cookie is set once per path, so the browser sends it to these three paths and no other.
+COOKIE_AUTHENTICATED = {
+    "/auth/refresh": "auth.refresh",
+    "/auth/logout": "auth.logout",
+    "/auth/logout-all": "auth.logout_all",
+}
 COOKIE_BASENAME = "myapi_refresh"
 #: Where the cookie is set, sent or cleared: CORS allows credentials on these paths only.
-COOKIE_ENDPOINTS = ("/auth/login", "/auth/refresh", "/auth/logout", "/auth/logout-all")
+COOKIE_ENDPOINTS = ("/auth/login", *COOKIE_AUTHENTICATED)
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
-# Kept on the request (not `g`, which an app context can carry across requests).
-_BY_COOKIE = "myapi.refresh_by_cookie"
 
 
 def wants_cookie() -> bool:
     """The client asked for browser mode, or the refresh cookie authenticated this request."""
     asked = request.headers.get(DELIVERY_HEADER, "").strip().lower() == "cookie"
-    return asked or request.environ.get(_BY_COOKIE, False)
+    return asked or credential_from_cookie()
 
 
 def csrf_token(session_id: str) -> str:
@@ -102,31 +106,19 @@ def _unverified_claims(token: str) -> dict[str, Any]:
     return claims if isinstance(claims, dict) else {}
 
 
-def _set_refresh_cookie(response: Response, refresh_token: str, expires_at: int) -> None:
+def _set_refresh_cookie(response: Response, refresh_token: str, max_age: int) -> None:
+    """The refresh cookie, once for each path that reads it; `max_age=0` expires them."""
     secure = cookie_is_secure()
-    max_age = max(0, expires_at - epoch_seconds(utcnow()))
-    response.set_cookie(
-        cookie_name(secure),
-        refresh_token,
-        max_age=max_age,
-        path=COOKIE_PATH,
-        secure=secure,
-        httponly=True,
-        samesite=current_app.config["REFRESH_COOKIE_SAMESITE"],
-    )
-
-
-def _clear_refresh_cookie(response: Response) -> None:
-    secure = cookie_is_secure()
-    response.set_cookie(
-        cookie_name(secure),
-        "",
-        max_age=0,
-        path=COOKIE_PATH,
-        secure=secure,
-        httponly=True,
-        samesite=current_app.config["REFRESH_COOKIE_SAMESITE"],
-    )
+    for path in COOKIE_AUTHENTICATED:
+        response.set_cookie(
+            cookie_name(secure),
+            refresh_token,
+            max_age=max_age,
+            path=path,
+            secure=secure,
+            httponly=True,
+            samesite=current_app.config["REFRESH_COOKIE_SAMESITE"],
+        )
 
 
 def deliver_tokens(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -146,7 +138,8 @@ def deliver_tokens(view: Callable[..., Any]) -> Callable[..., Any]:
         @after_this_request
         def set_cookie(response: Response) -> Response:
             if response.status_code == 200:
-                _set_refresh_cookie(response, result.refresh_token, int(claims["exp"]))
+                max_age = max(0, int(claims["exp"]) - epoch_seconds(utcnow()))
+                _set_refresh_cookie(response, result.refresh_token, max_age)
             return response
 
         body = asdict(result)
@@ -166,7 +159,7 @@ def clears_refresh_cookie(view: Callable[..., Any]) -> Callable[..., Any]:
             @after_this_request
             def clear_cookie(response: Response) -> Response:
                 if response.status_code < 300:
-                    _clear_refresh_cookie(response)
+                    _set_refresh_cookie(response, "", max_age=0)
                 return response
 
         return view(*args, **kwargs)
@@ -174,13 +167,13 @@ def clears_refresh_cookie(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def authenticate_refresh_by_cookie() -> Response | None:
+def authenticate_by_cookie() -> Response | None:
     """Present the refresh cookie as the bearer token, once the CSRF value matches its session.
 
-    Only for `POST /auth/refresh` without an Authorization header: a client that sends the
-    header is a bearer client and the cookie is ignored.
+    Only for `POST` to refresh, logout and logout-all without an Authorization header: a
+    client that sends the header is a bearer client and the cookie is ignored.
     """
-    if request.endpoint != REFRESH_ENDPOINT or request.method != "POST":
+    if request.endpoint not in COOKIE_AUTHENTICATED.values() or request.method != "POST":
         return None
     if "Authorization" in request.headers:
         return None
@@ -194,13 +187,12 @@ def authenticate_refresh_by_cookie() -> Response | None:
     ):
         return invalid_token(
             "csrf",
-            "A refresh with the cookie needs the X-CSRF-Token header from the last token answer.",
+            "A request with the cookie needs the X-CSRF-Token header from the last token answer.",
         )
-    request.environ[_BY_COOKIE] = True
-    request.environ["HTTP_AUTHORIZATION"] = "Bearer " + token
+    present_cookie_credential(token)
     return None
 
 
 def register_browser_mode(app: Flask) -> None:
     """Called by the factory after the token policy, so its header normalisation runs first."""
-    app.before_request(authenticate_refresh_by_cookie)
+    app.before_request(authenticate_by_cookie)

@@ -125,20 +125,25 @@ def refresh() -> Any:
 
 
 @blp.route("/logout", methods=["POST"])
-@require_scope()
+@require_scope(refresh_cookie=True)
 @blp.response(204)
 @clears_refresh_cookie
 def logout() -> None:
-    """Revoke this access token and its session's refresh token."""
+    """Revoke this access token and its session's refresh token.
+
+    A browser app may instead send the refresh cookie with `X-CSRF-Token` and no
+    Authorization header (docs/browser.md): an expired access token does not stop a logout.
+    """
     sessions.end_session(caller())
 
 
 @blp.route("/logout-all", methods=["POST"])
-@require_scope()
+@require_scope(refresh_cookie=True)
 @blp.response(204)
 @clears_refresh_cookie
 def logout_all() -> None:
-    """Revoke every session of the caller, on every device."""
+    """Revoke every session of the caller, on every device (with a bearer token, or the
+    browser's refresh cookie and `X-CSRF-Token`, as for logout)."""
     accounts.revoke_all_sessions(caller_account())
 
 

@@ -49,6 +49,8 @@ from myapi.security.tokens import USER_ID, claims_are_well_formed, token_kind
 #: Marks a view that needs a bearer token (set by the decorators in `security.authorization`).
 REQUIRES_TOKEN = "requires_token"
 _PENDING = "myapi.pending_principal"
+# Kept on the request (not `g`, which an app context can carry across requests).
+_FROM_COOKIE = "myapi.credential_from_cookie"
 ACCESS = "access"
 _PERSONAL = "myapi.personal_token_outcome"
 
@@ -59,6 +61,18 @@ class TokenRejected(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def present_cookie_credential(token: str) -> None:
+    """Present a token the browser-mode cookie carried as this request's bearer token (called
+    by `auth.browser` once the CSRF value matched), remembering where it came from."""
+    request.environ[_FROM_COOKIE] = True
+    request.environ["HTTP_AUTHORIZATION"] = "Bearer " + token
+
+
+def credential_from_cookie() -> bool:
+    """This request's bearer token is the browser-mode refresh cookie."""
+    return request.environ.get(_FROM_COOKIE, False)
 
 
 def bearer_credential() -> str | None:

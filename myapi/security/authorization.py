@@ -11,26 +11,28 @@ from functools import wraps
 from typing import Any
 
 from myapi.openapi import BEARER_SCHEME, Blueprint
-from myapi.security.authentication import REQUIRES_TOKEN, authenticate
+from myapi.security.authentication import REQUIRES_TOKEN, authenticate, credential_from_cookie
 from myapi.security.principal import Kind
 from myapi.security.scopes import FreshLoginRequired, InsufficientScope, UserTokenRequired
 
 
 def require_scope(
-    *required: str, fresh: bool = False, clients: bool = False
+    *required: str, fresh: bool = False, clients: bool = False, refresh_cookie: bool = False
 ) -> Callable[[Callable], Callable]:
     """Admit only a live access token whose effective scope holds every `required` scope.
 
     With no scope named, any live access token passes. `fresh=True` further demands a
     recent password login, for account changes. An OAuth client's token passes only where
     `clients=True` says the operation makes sense for a service acting for itself;
-    elsewhere it is a 403, however broad its scope.
+    elsewhere it is a 403, however broad its scope. `refresh_cookie=True` also admits the
+    session's refresh token when the browser-mode cookie presented it (with its CSRF value):
+    logging out must work from what a browser still holds once its access token expired.
     """
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            principal = authenticate()
+            principal = authenticate(refresh=refresh_cookie and credential_from_cookie())
             if principal.kind is Kind.CLIENT and not clients:
                 raise UserTokenRequired()
             if fresh and not principal.fresh:

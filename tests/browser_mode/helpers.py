@@ -39,10 +39,22 @@ def set_cookies(response: Any) -> list[SetCookie]:
     return [SetCookie.parse(header) for header in response.headers.getlist("Set-Cookie")]
 
 
-def only_cookie(response: Any) -> SetCookie:
+#: Each path whose endpoint reads the refresh cookie gets its own copy of it.
+COOKIE_PATHS = ("/auth/refresh", "/auth/logout", "/auth/logout-all")
+
+
+def refresh_cookie(response: Any) -> SetCookie:
+    """The refresh cookie an answer sets: once per reading path, alike but for the path.
+    Returns the copy for /auth/refresh."""
     cookies = set_cookies(response)
-    assert len(cookies) == 1, cookies
-    return cookies[0]
+    assert sorted(cookie.attributes["path"] for cookie in cookies) == sorted(COOKIE_PATHS)
+
+    def without_path(cookie: SetCookie) -> tuple[str, str, dict[str, str | bool]]:
+        rest = {k: v for k, v in cookie.attributes.items() if k != "path"}
+        return cookie.name, cookie.value, rest
+
+    assert len({repr(without_path(cookie)) for cookie in cookies}) == 1, cookies
+    return next(cookie for cookie in cookies if cookie.attributes["path"] == "/auth/refresh")
 
 
 def browser_login(client: FlaskClient, username: str = "alice", **kwargs: Any) -> Any:
@@ -58,10 +70,17 @@ def browser_login(client: FlaskClient, username: str = "alice", **kwargs: Any) -
 
 def cookie_refresh(client: FlaskClient, cookie: SetCookie, csrf: str | None, **kwargs: Any) -> Any:
     """A refresh as the SPA sends it: the cookie, the CSRF header, and no Authorization."""
+    return cookie_post(client, "/auth/refresh", cookie, csrf, **kwargs)
+
+
+def cookie_post(
+    client: FlaskClient, path: str, cookie: SetCookie, csrf: str | None, **kwargs: Any
+) -> Any:
+    """A POST as the SPA sends it by cookie: the cookie, the CSRF header, no Authorization."""
     headers = {"Cookie": f"{cookie.name}={cookie.value}"} | COOKIE_MODE
     if csrf is not None:
         headers["X-CSRF-Token"] = csrf
-    return client.post("/auth/refresh", headers=headers, **kwargs)
+    return client.post(path, headers=headers, **kwargs)
 
 
 def claims(token: str) -> dict[str, Any]:

@@ -15,9 +15,10 @@ from tests.browser_mode.helpers import (
     COOKIE_MODE,
     browser_login,
     claims,
+    cookie_post,
     cookie_refresh,
     expected_csrf,
-    only_cookie,
+    refresh_cookie,
     set_cookies,
 )
 from tests.helpers.http import PASSWORD, assert_problem, bearer, refresh
@@ -34,7 +35,7 @@ def test_a_browser_login_sets_a_hardened_refresh_cookie_instead_of_a_body_field(
     body = response.json
     assert "refresh_token" not in body
     assert {"access_token", "token_type", "expires_in", "scope", "csrf_token"} <= set(body)
-    cookie = only_cookie(response)
+    cookie = refresh_cookie(response)
     assert cookie.name == "__Secure-myapi_refresh"
     assert cookie.attributes["secure"] is True
     assert cookie.attributes["httponly"] is True
@@ -55,15 +56,15 @@ def test_the_csrf_value_is_bound_to_the_session_and_survives_rotation(
     login = browser_login(client)
     csrf = login.json["csrf_token"]
 
-    rotated = cookie_refresh(client, only_cookie(login), csrf)
+    rotated = cookie_refresh(client, refresh_cookie(login), csrf)
 
     assert rotated.status_code == 200, rotated.json
     assert csrf == expected_csrf(app, claims(login.json["access_token"])["sid"])
     assert rotated.json["csrf_token"] == csrf
     assert "refresh_token" not in rotated.json
-    new_cookie = only_cookie(rotated)
+    new_cookie = refresh_cookie(rotated)
     assert new_cookie.name == "__Secure-myapi_refresh"
-    assert new_cookie.value != only_cookie(login).value
+    assert new_cookie.value != refresh_cookie(login).value
     assert client.get("/auth/me", headers=bearer(rotated.json["access_token"])).status_code == 200
 
 
@@ -82,7 +83,7 @@ def test_a_plain_http_loopback_setup_gets_a_cookie_the_browser_accepts_over_http
 
     response = browser_login(client, base_url=base_url)
 
-    cookie = only_cookie(response)
+    cookie = refresh_cookie(response)
     assert cookie.name == "myapi_refresh"
     assert "secure" not in cookie.attributes
     assert cookie.attributes["httponly"] is True
@@ -103,7 +104,7 @@ def test_anything_but_plain_http_on_loopback_gets_a_secure_prefixed_cookie(
 ) -> None:
     app.config["CORS_ORIGINS"] = origins
 
-    cookie = only_cookie(browser_login(client, base_url=base_url))
+    cookie = refresh_cookie(browser_login(client, base_url=base_url))
 
     assert cookie.name == "__Secure-myapi_refresh"
     assert cookie.attributes["secure"] is True
@@ -112,7 +113,7 @@ def test_anything_but_plain_http_on_loopback_gets_a_secure_prefixed_cookie(
 def test_samesite_follows_the_setting(app: Flask, client: FlaskClient, alice: User) -> None:
     app.config["REFRESH_COOKIE_SAMESITE"] = "Lax"
 
-    assert only_cookie(browser_login(client)).attributes["samesite"] == "Lax"
+    assert refresh_cookie(browser_login(client)).attributes["samesite"] == "Lax"
 
 
 @pytest.mark.parametrize(("raw", "value"), [("strict", "Strict"), ("LAX", "Lax"), ("None", "None")])
@@ -147,13 +148,15 @@ def test_a_cookie_refresh_without_the_right_csrf_header_is_refused(
 ) -> None:
     login = browser_login(client)
 
-    response = cookie_refresh(client, only_cookie(login), csrf)
+    response = cookie_refresh(client, refresh_cookie(login), csrf)
 
     assert_problem(response, 401)
     assert response.headers["WWW-Authenticate"] == INVALID_TOKEN
     assert set_cookies(response) == []
     # Nothing was rotated or revoked: the cookie still works with the right value.
-    assert cookie_refresh(client, only_cookie(login), login.json["csrf_token"]).status_code == 200
+    assert (
+        cookie_refresh(client, refresh_cookie(login), login.json["csrf_token"]).status_code == 200
+    )
 
 
 def test_another_sessions_csrf_value_does_not_unlock_this_cookie(
@@ -162,7 +165,7 @@ def test_another_sessions_csrf_value_does_not_unlock_this_cookie(
     alice_login = browser_login(client)
     bob_login = browser_login(client, "bob")
 
-    response = cookie_refresh(client, only_cookie(alice_login), bob_login.json["csrf_token"])
+    response = cookie_refresh(client, refresh_cookie(alice_login), bob_login.json["csrf_token"])
 
     assert_problem(response, 401)
     assert response.headers["WWW-Authenticate"] == INVALID_TOKEN
@@ -171,7 +174,7 @@ def test_another_sessions_csrf_value_does_not_unlock_this_cookie(
 def test_a_forged_cookie_with_its_own_csrf_value_is_still_verified(
     app: Flask, client: FlaskClient, alice: User
 ) -> None:
-    cookie = only_cookie(browser_login(client))
+    cookie = refresh_cookie(browser_login(client))
     header, payload, _signature = cookie.value.split(".")
     cookie.value = f"{header}.{payload}.{'A' * 43}"
 
@@ -187,19 +190,19 @@ def test_reusing_a_rotated_cookie_after_the_grace_window_revokes_the_session(
     app.config["REFRESH_GRACE_SECONDS"] = -1  # every second presentation is past the window
     login = browser_login(client)
     csrf = login.json["csrf_token"]
-    rotated = cookie_refresh(client, only_cookie(login), csrf)
+    rotated = cookie_refresh(client, refresh_cookie(login), csrf)
     assert rotated.status_code == 200
 
-    reuse = cookie_refresh(client, only_cookie(login), csrf)
+    reuse = cookie_refresh(client, refresh_cookie(login), csrf)
 
     assert_problem(reuse, 401)
-    assert cookie_refresh(client, only_cookie(rotated), csrf).status_code == 401
+    assert cookie_refresh(client, refresh_cookie(rotated), csrf).status_code == 401
 
 
 def test_a_bearer_refresh_ignores_the_cookie(client: FlaskClient, alice: User) -> None:
     login = browser_login(client)
     other = client.post("/auth/login", json={"username": "alice", "password": PASSWORD})
-    cookie = only_cookie(login)
+    cookie = refresh_cookie(login)
 
     response = client.post(
         "/auth/refresh",
@@ -231,12 +234,58 @@ def test_a_browser_logout_expires_the_cookie_and_the_session(
     response = client.post(path, headers=bearer(login.json["access_token"]) | COOKIE_MODE)
 
     assert response.status_code == 204
-    cleared = only_cookie(response)
+    cleared = refresh_cookie(response)
     assert cleared.name == "__Secure-myapi_refresh"
     assert cleared.value == ""
     assert cleared.attributes["max-age"] == "0"
     assert cleared.attributes["path"] == "/auth/refresh"
-    assert cookie_refresh(client, only_cookie(login), login.json["csrf_token"]).status_code == 401
+    assert (
+        cookie_refresh(client, refresh_cookie(login), login.json["csrf_token"]).status_code == 401
+    )
+
+
+@pytest.mark.parametrize("path", ["/auth/logout", "/auth/logout-all"])
+def test_a_browser_without_a_live_access_token_logs_out_with_the_cookie(
+    client: FlaskClient, alice: User, path: str
+) -> None:
+    # The laptop slept past the access token's life: the page holds only what the browser
+    # kept, the cookie and the CSRF value, and sends no Authorization header.
+    login = browser_login(client)
+    cookie, csrf = refresh_cookie(login), login.json["csrf_token"]
+
+    response = cookie_post(client, path, cookie, csrf)
+
+    assert response.status_code == 204
+    assert refresh_cookie(response).attributes["max-age"] == "0"
+    assert cookie_refresh(client, cookie, csrf).status_code == 401
+    assert client.get("/auth/me", headers=bearer(login.json["access_token"])).status_code == 401
+
+
+def test_logout_everywhere_by_cookie_ends_the_other_sessions_too(
+    client: FlaskClient, alice: User
+) -> None:
+    browser = browser_login(client)
+    phone = client.post("/auth/login", json={"username": "alice", "password": PASSWORD})
+
+    response = cookie_post(
+        client, "/auth/logout-all", refresh_cookie(browser), browser.json["csrf_token"]
+    )
+
+    assert response.status_code == 204
+    assert client.get("/auth/me", headers=bearer(phone.json["access_token"])).status_code == 401
+
+
+@pytest.mark.parametrize("csrf", [None, "", "0" * 64])
+def test_a_logout_by_cookie_without_the_right_csrf_value_changes_nothing(
+    client: FlaskClient, alice: User, csrf: str | None
+) -> None:
+    login = browser_login(client)
+
+    response = cookie_post(client, "/auth/logout", refresh_cookie(login), csrf)
+
+    assert_problem(response, 401)
+    assert set_cookies(response) == []
+    assert client.get("/auth/me", headers=bearer(login.json["access_token"])).status_code == 200
 
 
 def test_a_failed_logout_leaves_the_cookie_alone(client: FlaskClient) -> None:

@@ -126,6 +126,11 @@ def test_logging_out_ends_the_session_and_removes_the_cookie(
         page.get_by_role("button", name="Log out", exact=True).click()
     expect(page.locator("body")).to_have_attribute("data-state", "out")
     assert logout.value.status == 204
+    # Sent with what the browser keeps (cookie and CSRF value), not the access token, so a
+    # token that expired while the laptop slept cannot stop it.
+    sent = logout.value.request.all_headers()
+    assert "authorization" not in sent
+    assert sent["x-csrf-token"]
     assert refresh_cookies(context, stack) == []
 
     page.reload()
@@ -133,6 +138,24 @@ def test_logging_out_ends_the_session_and_removes_the_cookie(
     expect(page.locator("body")).to_have_attribute("data-state", "out")
     assert refresh_cookies(context, stack) == []
     assert "myapi" not in script_visible_storage(page)
+
+
+def test_a_logout_that_cannot_be_confirmed_says_so_and_can_be_retried(
+    page: Any, stack: Stack
+) -> None:
+    register(page, stack)
+    fail_first_post(
+        page, stack.api + "/auth/logout", problem_reply(stack, 503, **{"Retry-After": "5"})
+    )
+
+    page.get_by_role("button", name="Log out", exact=True).click()
+
+    expect(page.locator("#message")).to_contain_text("The logout could not be confirmed")
+    expect(page.locator("body")).to_have_attribute("data-state", "in")
+    with page.expect_response(is_post("/auth/logout")) as retried:
+        page.get_by_role("button", name="Log out", exact=True).click()
+    assert retried.value.status == 204
+    expect(page.locator("body")).to_have_attribute("data-state", "out")
 
 
 def csrf_rejections(stack: Stack) -> int:

@@ -35,8 +35,11 @@ def set_cookies(reply: Reply) -> list[str]:
 
 
 def refresh_cookie(reply: Reply) -> tuple[str, str]:
-    """(value, the whole Set-Cookie line) of the refresh cookie."""
-    (line,) = [c for c in set_cookies(reply) if c.startswith(COOKIE + "=")]
+    """(value, the whole Set-Cookie line) of the refresh cookie for `/auth/refresh` (the
+    same cookie is also set for the two logout paths, which read it too)."""
+    (line,) = [
+        c for c in set_cookies(reply) if c.startswith(COOKIE + "=") and "Path=/auth/refresh" in c
+    ]
     return SimpleCookie(line)[COOKIE].value, line
 
 
@@ -50,7 +53,11 @@ def test_J1_refresh_cookie_is_hardened(client: Client, alice: Account) -> None:
     assert attributes["path"].strip() == "Path=/auth/refresh"
     assert attributes["samesite"].strip().lower() in ("samesite=strict", "samesite=lax")
     assert 0 < int(attributes["max-age"].split("=")[1]) <= REFRESH_DAYS * 86400
-    assert len(set_cookies(reply)) == 1  # no cookie for the access token
+    # No cookie for the access token: every cookie is the refresh cookie, for each path whose
+    # endpoint reads it.
+    paths = sorted(line.split("Path=")[1].split(";")[0] for line in set_cookies(reply))
+    assert all(line.startswith(COOKIE + "=") for line in set_cookies(reply))
+    assert paths == ["/auth/logout", "/auth/logout-all", "/auth/refresh"]
 
 
 @pytest.mark.parametrize(
@@ -81,14 +88,31 @@ def test_J2_cookie_refresh_with_the_csrf_value_works(client: Client, alice: Acco
     assert refresh_cookie(reply)[0] != value  # rotated
 
 
-def test_J2_the_cookie_authenticates_nothing_but_refresh(client: Client, alice: Account) -> None:
+def test_J2_the_cookie_authenticates_nothing_but_refresh_and_logout(
+    client: Client, alice: Account
+) -> None:
     login = browser_login(client, alice)
     value, _ = refresh_cookie(login)
     headers = {"Cookie": f"{COOKIE}={value}", "X-CSRF-Token": login.json["csrf_token"]}
 
-    for method, path in [("GET", "/auth/me"), ("POST", "/api/v1/notes"), ("POST", "/auth/logout")]:
+    for method, path in [("GET", "/auth/me"), ("POST", "/api/v1/notes"), ("GET", "/auth/sessions")]:
         reply = client.request(method, path, headers=headers, json_body={"title": "x"})
         assert reply.status == 401, (path, reply.status)
+
+
+@pytest.mark.parametrize("path", ["/auth/logout", "/auth/logout-all"])
+@pytest.mark.parametrize("csrf", [None, "", "0" * 64], ids=["none", "empty", "zeros"])
+def test_J2_cookie_logout_without_the_csrf_value_is_refused(
+    client: Client, alice: Account, path: str, csrf: str | None
+) -> None:
+    login = browser_login(client, alice)
+    value, _ = refresh_cookie(login)
+    headers = {"Cookie": f"{COOKIE}={value}"} | ({"X-CSRF-Token": csrf} if csrf is not None else {})
+
+    reply = client.post(path, headers=headers)
+
+    assert reply.status == 401, reply.text
+    assert client.get("/auth/me", token=login.json["access_token"]).status == 200
 
 
 # J3 (a fingerprint cookie against token sidejacking) applies to access tokens kept in
