@@ -85,6 +85,6 @@ $(INSTALLED_BENCH): $(INSTALLED)
 # A new .env holds a secret made here and now, never the example value; an existing one is kept.
 .env:
 	umask 077 && secret=$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))') \
-		&& printf '# Made by make run; every setting is described in .env.example.\nJWT_SECRET_KEY=%s\n' \
+		&& printf '# Made by make run; every setting is described in .env.example.\nMYAPI_CONFIG=development\nJWT_SECRET_KEY=%s\n' \
 			"$$secret" > $@.tmp \
 		&& mv $@.tmp $@

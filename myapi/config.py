@@ -132,6 +132,9 @@ class Config:
     def __init__(self, **overrides: Any) -> None:
         self.DEBUG = False
         self.TESTING = False
+        # False only when nothing named the config and Development was the fallback: the CLI
+        # then refuses to mint credentials (myapi/cli/database.py).
+        self.CONFIG_NAMED = True
 
         self.JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", "")
         # Every absolute URL the service writes (OAuth metadata, the JWKS URI) starts with
@@ -257,10 +260,13 @@ CONFIGS: dict[str, type[Config]] = {cls.NAME: cls for cls in (Development, Testi
 
 def select_config(name: str | None = None) -> Config:
     """Build the config named by the argument, else by `MYAPI_CONFIG`, else Development."""
-    chosen = (name or _text("MYAPI_CONFIG", "development")).lower()
+    named = name or _text("MYAPI_CONFIG", "")
+    chosen = (named or "development").lower()
     try:
-        return CONFIGS[chosen]()
+        config = CONFIGS[chosen]()
     except KeyError:
         raise ConfigError(
             f"MYAPI_CONFIG must be one of {', '.join(CONFIGS)}, got {chosen!r}"
         ) from None
+    config.CONFIG_NAMED = bool(named)
+    return config

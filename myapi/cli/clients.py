@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from myapi.cli.database import refuse_on_the_fallback_database, writes_database
 from myapi.models import OAuthClient
 from myapi.security.scopes import CLIENT_SCOPES
 from myapi.services.clients import (
@@ -45,8 +46,10 @@ def _show_secret(client_id: str, secret: str) -> None:
 @click.argument("name")
 @scope_option
 @click.option("--audience", help="The `aud` of the client's tokens (default: JWT_AUDIENCE).")
+@writes_database
 def create_command(name: str, scope: str, audience: str | None) -> None:
     """Register a client and print its id and secret (once)."""
+    refuse_on_the_fallback_database("an OAuth client")
     try:
         client, secret = create_client(name, scope, audience)
     except ClientRuleError as error:
@@ -69,8 +72,10 @@ def list_command() -> None:
 
 @clients.command("rotate-secret")
 @click.argument("client_id")
+@writes_database
 def rotate_secret_command(client_id: str) -> None:
     """Issue a new secret; the old one and every token of the client stop working at once."""
+    refuse_on_the_fallback_database("a client secret")
     client = _client(client_id)
     secret = rotate_secret(client)
     click.echo(f"new secret for {client.name!r}; its tokens are revoked")
@@ -80,6 +85,7 @@ def rotate_secret_command(client_id: str) -> None:
 @clients.command("set-scope")
 @click.argument("client_id")
 @scope_option
+@writes_database
 def set_scope_command(client_id: str, scope: str) -> None:
     """Change what the client may ask for; a removed scope stops working at once."""
     client = _client(client_id)
@@ -92,6 +98,7 @@ def set_scope_command(client_id: str, scope: str) -> None:
 
 @clients.command("disable")
 @click.argument("client_id")
+@writes_database
 def disable_command(client_id: str) -> None:
     """Refuse the client's credentials and revoke all its tokens."""
     client = _client(client_id)
@@ -101,6 +108,7 @@ def disable_command(client_id: str) -> None:
 
 @clients.command("enable")
 @click.argument("client_id")
+@writes_database
 def enable_command(client_id: str) -> None:
     """Accept a disabled client's credentials again (its old tokens stay revoked)."""
     client = _client(client_id)
@@ -111,6 +119,7 @@ def enable_command(client_id: str) -> None:
 @clients.command("delete")
 @click.argument("client_id")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@writes_database
 def delete_command(client_id: str, yes: bool) -> None:
     """Delete the client; its tokens stop working at once."""
     client = _client(client_id)

@@ -10,6 +10,7 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 
+from myapi.cli.database import refuse_on_the_fallback_database, writes_database
 from myapi.security.key_material import ALGORITHMS, KeyEncryptionError
 from myapi.services.signing_keys import (
     KeyLifecycleError,
@@ -47,8 +48,10 @@ def _when(moment: datetime | None) -> str:
     help="Default: SIGNING_KEY_ALGORITHM.",
 )
 @_refusals_as_errors
+@writes_database
 def generate_command(algorithm: str | None) -> None:
     """Create a key: published as `next`, or `current` at once if there is none."""
+    refuse_on_the_fallback_database("a signing key")
     key = generate_key(algorithm)
     click.echo(f"generated {key.algorithm} key {key.kid} ({key.state})")
     if key.state == "next":
@@ -60,8 +63,10 @@ def generate_command(algorithm: str | None) -> None:
 
 @keys.command("rotate")
 @_refusals_as_errors
+@writes_database
 def rotate_command() -> None:
     """Make the `next` key current; the old current key keeps verifying its tokens."""
+    refuse_on_the_fallback_database("a signing key")
     rotation = rotate_keys()
     if rotation.generated:
         click.echo(
@@ -87,6 +92,7 @@ def rotate_command() -> None:
     help="Retire a previous key before publish_until: its live tokens stop working.",
 )
 @_refusals_as_errors
+@writes_database
 def retire_command(kid: str, force: bool) -> None:
     """Withdraw a previous key once its tokens have expired, or cancel a next key."""
     key = retire_key(kid, force=force)
@@ -108,6 +114,7 @@ def list_command() -> None:
 
 @keys.command("reencrypt")
 @_refusals_as_errors
+@writes_database
 def reencrypt_command() -> None:
     """Re-encrypt every private key with the first SIGNING_KEY_ENCRYPTION_KEYS entry."""
     count = reencrypt_keys()

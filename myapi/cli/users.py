@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from myapi.auth.schemas import RegisterSchema
+from myapi.cli.database import refuse_on_the_fallback_database, writes_database
 from myapi.models import User
 from myapi.security.passwords import password_problems
 from myapi.security.scopes import ROLES
@@ -46,6 +47,7 @@ password_stdin = click.option(
 @click.option("--email", required=True)
 @click.option("--role", type=click.Choice(ROLES), default="user", show_default=True)
 @password_stdin
+@writes_database
 def create_command(username: str, email: str, role: str, password_stdin: bool) -> None:
     """Create an account (the password is prompted for twice, without echo)."""
     errors = RegisterSchema(only=("username", "email")).validate(
@@ -54,6 +56,8 @@ def create_command(username: str, email: str, role: str, password_stdin: bool) -
     if errors:
         details = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
         raise click.ClickException(details)
+    if role == "admin":
+        refuse_on_the_fallback_database("an admin")
     password = _read_password(password_stdin)
     try:
         user = accounts.register(username, email, password, role=role)
@@ -93,6 +97,7 @@ def show_command(username: str) -> None:
 @users.command("set-password")
 @click.argument("username")
 @password_stdin
+@writes_database
 def set_password_command(username: str, password_stdin: bool) -> None:
     """Set a new password; every session of the account is revoked."""
     user = _user(username)
@@ -103,8 +108,11 @@ def set_password_command(username: str, password_stdin: bool) -> None:
 @users.command("set-role")
 @click.argument("username")
 @click.argument("role", type=click.Choice(ROLES))
+@writes_database
 def set_role_command(username: str, role: str) -> None:
     """Change the role; scopes follow on the next request."""
+    if role == "admin":
+        refuse_on_the_fallback_database("an admin")
     user = _user(username)
     accounts.set_role(user, role)
     click.echo(f"{user.username} is now {role}")
@@ -112,6 +120,7 @@ def set_role_command(username: str, role: str) -> None:
 
 @users.command("disable")
 @click.argument("username")
+@writes_database
 def disable_command(username: str) -> None:
     """Disable the account and revoke all its tokens."""
     user = _user(username)
@@ -121,6 +130,7 @@ def disable_command(username: str) -> None:
 
 @users.command("enable")
 @click.argument("username")
+@writes_database
 def enable_command(username: str) -> None:
     """Enable a disabled account (its old tokens stay revoked)."""
     user = _user(username)
@@ -131,6 +141,7 @@ def enable_command(username: str) -> None:
 @users.command("delete")
 @click.argument("username")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@writes_database
 def delete_command(username: str, yes: bool) -> None:
     """Delete the account with its notes and sessions."""
     user = _user(username)
@@ -143,6 +154,7 @@ def delete_command(username: str, yes: bool) -> None:
 
 @users.command("revoke-sessions")
 @click.argument("username")
+@writes_database
 def revoke_sessions_command(username: str) -> None:
     """Revoke every session and personal access token (and so every token) of the account."""
     user = _user(username)
@@ -151,6 +163,7 @@ def revoke_sessions_command(username: str) -> None:
 
 
 @tokens.command("prune")
+@writes_database
 def prune_command() -> None:
     """Delete revocation rows for tokens that have expired anyway, and dead personal tokens."""
     sessions, denied, personal = prune_expired()
