@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from myapi import auth, health, oauth, protected
 from myapi.auth.browser import COOKIE_ENDPOINTS, register_browser_mode
 from myapi.cli import COMMAND_GROUPS
-from myapi.config import Config, ConfigError, select_config
+from myapi.config import Config, refuse_unsafe, select_config
 from myapi.errors import register_error_handlers
 from myapi.extensions import api, cors, db, jwt, limiter, migrate
 from myapi.http_policy import register_http_policy
@@ -58,9 +58,7 @@ def load_config(app: Flask, config: str | type[Config] | Config | None) -> None:
     elif isinstance(config, type):
         config = config()
     app.config.from_object(config)
-    reasons = config.unsafe_reasons()
-    if reasons:
-        raise ConfigError("refusing to start: " + "; ".join(dict.fromkeys(reasons)))
+    refuse_unsafe(config)
 
 
 def trust_proxies(app: Flask) -> None:

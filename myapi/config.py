@@ -1,10 +1,11 @@
 """Configuration: the one place that reads the environment, and what Production refuses.
 
-`MYAPI_CONFIG` names the class (development, testing, production); every value
-comes from the environment or a `.env` file in the working directory, which
-never overrides a variable that is already set. Each setting is described in
-docs/configuration.md and listed in `.env.example` (tests/test_configuration_docs.py
-keeps the three in step). What the extensions read is derived from these settings by
+`MYAPI_CONFIG` names the class (development, testing, production); every value comes from
+the environment or a `.env` file in the working directory, which never overrides a variable
+that is already set (`read_env_file`, called by `select_config` and by the gunicorn
+settings; importing this module reads nothing). Each setting is described in
+docs/configuration.md and listed in `.env.example` (tests/test_configuration_docs.py keeps
+the three in step). What the extensions read is derived from these settings by
 `library_settings.py`, not set here.
 """
 
@@ -17,19 +18,42 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 from myapi.security.key_material import fernet_key_problems
 from myapi.security.passwords import meets_owasp_minimum
 from myapi.security.secret_strength import secret_problems
 
-load_dotenv()
-
 log = logging.getLogger(__name__)
 
 
 class ConfigError(RuntimeError):
-    """The configuration is unsafe to run with; the message says why."""
+    """The configuration is unsafe to run with; the message says why.
+
+    The entry points (wsgi.py, myapi/serving.py) print it as one line and exit non-zero.
+    """
+
+
+def read_env_file() -> None:
+    """Load `.env` from the working directory, never overriding a variable already set.
+
+    An unreadable file (a root-owned `.env` left by `make run`, read by the service user) is
+    a ConfigError naming it, not a traceback.
+    """
+    path = find_dotenv(usecwd=True)
+    if not path:
+        return
+    try:
+        load_dotenv(path)
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
+
+
+def refuse_unsafe(config: Config) -> None:
+    """Raise a ConfigError naming every reason `config` must not serve traffic."""
+    reasons = config.unsafe_reasons()
+    if reasons:
+        raise ConfigError("refusing to start: " + "; ".join(dict.fromkeys(reasons)))
 
 
 def _text(name: str, default: str) -> str:
@@ -260,6 +284,7 @@ CONFIGS: dict[str, type[Config]] = {cls.NAME: cls for cls in (Development, Testi
 
 def select_config(name: str | None = None) -> Config:
     """Build the config named by the argument, else by `MYAPI_CONFIG`, else Development."""
+    read_env_file()
     named = name or _text("MYAPI_CONFIG", "")
     chosen = (named or "development").lower()
     try:

@@ -9,26 +9,60 @@ of the app (see `_share_metrics_between_workers`).
 
 import os
 import shutil
+import sys
 import tempfile
 from typing import Any
 
-from myapi.config import env_boolean, env_integer  # read as the app reads them, .env included
+from myapi.config import (  # read as the app reads them, .env included
+    ConfigError,
+    env_boolean,
+    env_integer,
+    read_env_file,
+    refuse_unsafe,
+    select_config,
+)
+
+
+def _refuse_to_start_on_a_bad_configuration() -> None:
+    """Check the app's configuration here, in the master, before any worker starts: a
+    refusal is then one line on stderr and exit status 1. Found by a worker instead, it
+    would be a traceback per worker, and gunicorn would keep replacing them."""
+    try:
+        read_env_file()
+        refuse_unsafe(select_config())
+        _server_settings()
+    except ConfigError as error:
+        sys.exit(f"myapi: {error}")
+
+
+def _server_settings() -> dict[str, int]:
+    """The numeric GUNICORN_* settings (each a ConfigError when not a whole number)."""
+    threads = env_integer("GUNICORN_THREADS", 4)
+    return {
+        # Password hashing is CPU-bound, so processes (not threads) carry the load: one
+        # worker per core plus one, and a few threads each so slow clients don't idle a core.
+        "workers": env_integer("GUNICORN_WORKERS", (os.cpu_count() or 1) + 1),
+        "threads": threads,
+        "timeout": env_integer("GUNICORN_TIMEOUT", 30),
+        "graceful_timeout": env_integer("GUNICORN_GRACEFUL_TIMEOUT", 30),
+        # Recycle workers now and then, at staggered times, to bound any slow leak.
+        "max_requests": env_integer("GUNICORN_MAX_REQUESTS", 10000),
+        "max_requests_jitter": env_integer("GUNICORN_MAX_REQUESTS_JITTER", 1000),
+    }
+
+
+_refuse_to_start_on_a_bad_configuration()
+_settings = _server_settings()
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-
-# Password hashing is CPU-bound, so processes (not threads) carry the load: one
-# worker per core plus one, and a few threads each so slow clients don't idle a core.
-workers = env_integer("GUNICORN_WORKERS", (os.cpu_count() or 1) + 1)
-threads = env_integer("GUNICORN_THREADS", 4)
+workers = _settings["workers"]
+threads = _settings["threads"]
 worker_class = "gthread" if threads > 1 else "sync"
-
-timeout = env_integer("GUNICORN_TIMEOUT", 30)
-graceful_timeout = env_integer("GUNICORN_GRACEFUL_TIMEOUT", 30)
+timeout = _settings["timeout"]
+graceful_timeout = _settings["graceful_timeout"]
 keepalive = 5
-
-# Recycle workers now and then, at staggered times, to bound any slow leak.
-max_requests = env_integer("GUNICORN_MAX_REQUESTS", 10000)
-max_requests_jitter = env_integer("GUNICORN_MAX_REQUESTS_JITTER", 1000)
+max_requests = _settings["max_requests"]
+max_requests_jitter = _settings["max_requests_jitter"]
 
 # Small request lines and headers: a 64 KB Authorization header is refused here (400/431).
 limit_request_line = 4094
