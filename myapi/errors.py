@@ -9,10 +9,12 @@ from typing import Any
 
 from flask import Flask, Response, json
 from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from myapi.logs import report_outage
+from myapi.logs import report_outage, report_recovery
 
 PROBLEM_MIMETYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:myapi:problem:"
@@ -111,6 +113,12 @@ def service_unavailable(name: str, error: BaseException) -> Response:
         slug="service-unavailable",
         headers={"Retry-After": "5"},
     )
+
+
+@event.listens_for(Engine, "after_cursor_execute")
+def _database_answered(*_statement: Any) -> None:
+    """The first statement that succeeds after an outage logs "database available again"."""
+    report_recovery("database")
 
 
 def handle_database_error(error: DBAPIError) -> Response:

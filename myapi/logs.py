@@ -89,7 +89,9 @@ def report_outage(name: str, error: BaseException) -> None:
 
 
 def report_recovery(name: str) -> None:
-    if _outages.pop(name, None) is not None:
+    """Called on every successful use of a dependency: after an outage this process logged,
+    the first one logs that it is back (cheap otherwise: one dictionary lookup)."""
+    if name in _outages and _outages.pop(name, None) is not None:
         logging.getLogger("myapi.dependencies").warning("%s available again", name)
 
 

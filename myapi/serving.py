@@ -3,8 +3,9 @@
 From a checkout: `gunicorn -c gunicorn.conf.py wsgi:app` (gunicorn.conf.py imports this);
 from an installed wheel: `python -m myapi` or `myapi`. Every value can be changed from the
 environment (GUNICORN_*); the defaults suit a small host behind a reverse proxy that
-terminates TLS. This module is read by gunicorn's master process, so it imports nothing
-of the app (see `_share_metrics_between_workers`).
+terminates TLS. This module is read by gunicorn's master process, which checks the app's
+configuration here but imports nothing that loads prometheus_client (see
+`_share_metrics_between_workers`).
 """
 
 import os

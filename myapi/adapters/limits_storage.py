@@ -30,6 +30,8 @@ from typing import Any, ClassVar
 from flask import has_request_context, request
 from limits.storage import RedisStorage
 
+from myapi.logs import report_recovery
+
 SCHEME_PREFIX = "myapi+"
 _PIGGYBACK = "myapi.piggyback_read"
 _WINDOWS = "myapi.ratelimit_windows"
@@ -73,6 +75,7 @@ class PiggybackRedisStorage(RedisStorage):
         read = request.environ.pop(_PIGGYBACK, None) if has_request_context() else None
         keys = [self.prefixed_key(key), *(read.keys if read else ())]
         count, ttl, values = self._count_and_read(keys, [expiry, amount])
+        report_recovery("redis")
         if read is not None:
             read.values = [None if value is None else value.decode() for value in values]
         if has_request_context():

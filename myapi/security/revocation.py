@@ -45,6 +45,7 @@ from sqlalchemy import ColumnElement, delete, exists, or_, select, update
 from myapi.adapters.limits_storage import PiggybackRead, request_piggyback
 from myapi.clock import epoch_seconds, utcnow
 from myapi.extensions import db
+from myapi.logs import report_recovery
 from myapi.models import AuthSession, OAuthClient, PersonalAccessToken, RevokedToken, User
 from myapi.security.principal import Account
 
@@ -258,7 +259,9 @@ class RedisRevocationStore:
         staged = request.environ.get(_STAGED) if has_request_context() else None
         if staged is not None and staged[0] == ref and staged[1].values is not None:
             return staged[1].values
-        return self.client.mget(_keys(ref))
+        values = self.client.mget(_keys(ref))
+        report_recovery("redis")
+        return values
 
     def _rebuild(self, ref: TokenRef) -> None:
         """Re-create a holder's mirror from the database, its state key (the sentinel) last."""

@@ -16,6 +16,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from myapi import serving
+from tests.production.servers import Host
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = str(ROOT / "gunicorn.conf.py")
@@ -161,3 +162,20 @@ def test_metrics_add_up_the_requests_of_every_worker_process(tmp_path: Path) -> 
     me = (("endpoint", "/auth/me"), ("method", "GET"))
     assert samples[("myapi_http_requests_total", (*me, ("status", "401")))] == 5
     assert samples[("myapi_http_request_duration_seconds_count", me)] == 5
+
+
+def test_a_real_gunicorn_started_by_hand_leaves_no_metrics_directory(tmp_path: Path) -> None:
+    # The operator's case: gunicorn run outside systemd (no PrivateTmp), then stopped.
+    env = {
+        "MYAPI_CONFIG": "testing",
+        "METRICS_ENABLED": "true",
+        "TMPDIR": str(tmp_path),
+        "GUNICORN_WORKERS": "2",
+    }
+    host = Host(env=env, log_path=tmp_path.parent / f"{tmp_path.name}.log").start()
+    made = [path.name for path in tmp_path.iterdir()]
+
+    host.stop()
+
+    assert len(made) == 1 and made[0].startswith("myapi-metrics-")
+    assert list(tmp_path.iterdir()) == []

@@ -54,6 +54,11 @@ def test_a_database_restart_fails_at_most_one_request_per_worker(start_host, pro
     assert all(reply.status == 503 for reply in failed)
     assert all(reply.headers["Retry-After"] == "5" for reply in failed)
     assert all(reply.body["type"] == "urn:myapi:problem:service-unavailable" for reply in failed)
+    # Each worker that logged the outage says it is over on its next successful statement,
+    # with no /readyz in between.
+    log = host.log_path.read_text()
+    assert log.count("database unavailable") == len(failed) >= 1
+    assert log.count("database available again") == len(failed)
 
 
 def until_recovered(request: Callable[[], Reply], streak: int = 20, limit: int = 80) -> list[Reply]:

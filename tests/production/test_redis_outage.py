@@ -33,6 +33,8 @@ def test_an_outage_of_redis_gives_503s_never_200s_and_the_service_recovers_alone
 
     assert call(host.url + "/auth/me", headers=bearer(live["access_token"])).status == 200
     assert call(host.url + "/auth/me", headers=bearer(revoked["access_token"])).status == 401
+    # Said on the first successful use, not only when a probe happens to reach that worker.
+    assert "redis available again" in host.log_path.read_text()
     assert call(host.url + "/readyz").status == 200
     log = host.log_path.read_text()
     assert log.count("redis unavailable") < len(during)
