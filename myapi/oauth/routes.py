@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError
 from flask import Response, current_app
 
 from myapi.extensions import api, limiter
@@ -32,6 +33,7 @@ from myapi.oauth.server import (
 )
 from myapi.openapi import BEARER_SCHEME
 from myapi.public_urls import absolute_url
+from myapi.security.policy import TwoCredentials
 from myapi.security.scopes import CLIENT_SCOPES
 
 CLIENT_SCHEME = "clientBasic"
@@ -58,6 +60,12 @@ blp.before_request(one_client_authentication)
 def oauth_error(error: OAuth2Error) -> Response:
     """Protocol errors raised before Authlib's own handling (e.g. plain HTTP, no grant type)."""
     return authorization_server.handle_error_response(None, error)
+
+
+@blp.errorhandler(TwoCredentials)
+def two_credentials(_error: TwoCredentials) -> Response:
+    """Two credentials in the Authorization header: RFC 6749 JSON here, like every OAuth error."""
+    return oauth_error(InvalidRequestError("Send exactly one credential."))
 
 
 def _form_body(schema: type) -> dict[str, Any]:

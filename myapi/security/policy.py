@@ -95,7 +95,21 @@ def user_token_required(_error: UserTokenRequired) -> Response:
     )
 
 
-def normalize_authorization() -> Response | None:
+class TwoCredentials(Exception):
+    """A request carrying more than one credential (answered by `two_credentials`, or by the
+    OAuth blueprint as RFC 6749 JSON)."""
+
+
+def two_credentials(_error: TwoCredentials) -> Response:
+    return problem(
+        400,
+        "Send exactly one credential, in the Authorization header only.",
+        slug="invalid-request",
+        headers={"WWW-Authenticate": bearer_challenge("invalid_request")},
+    )
+
+
+def normalize_authorization() -> None:
     """Match the auth scheme case-insensitively (RFC 9110 11.1); refuse two credentials.
 
     Two credentials in one request are an `invalid_request` (RFC 6750 3.1), never a silent
@@ -111,13 +125,7 @@ def normalize_authorization() -> Response | None:
     if bearer and scheme != "Bearer":
         request.environ["HTTP_AUTHORIZATION"] = "Bearer " + credentials.strip()
     if "access_token" in request.args or _ANOTHER_CREDENTIAL.search(header):
-        return problem(
-            400,
-            "Send exactly one credential, in the Authorization header only.",
-            slug="invalid-request",
-            headers={"WWW-Authenticate": bearer_challenge("invalid_request")},
-        )
-    return None
+        raise TwoCredentials
 
 
 def register_token_policy(app: Flask) -> None:
@@ -135,6 +143,7 @@ def register_token_policy(app: Flask) -> None:
     jwt.token_verification_failed_loader(lambda _header, _claims: invalid_token("bad_claims"))
     jwt.needs_fresh_token_loader(fresh_login_required)
     app.before_request(normalize_authorization)
+    app.register_error_handler(TwoCredentials, two_credentials)
     app.register_error_handler(TokenRejected, lambda error: invalid_token(error.reason))
     app.register_error_handler(FreshLoginRequired, fresh_login_required)
     app.register_error_handler(InsufficientScope, insufficient_scope)

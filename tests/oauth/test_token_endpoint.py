@@ -306,3 +306,15 @@ def test_failed_client_authentications_count_against_the_address() -> None:
     ]
 
     assert answers == [401, 401, 401, 429]
+
+
+def test_two_credentials_in_the_authorization_header_are_an_oauth_invalid_request(
+    client: FlaskClient, reader: Credentials
+) -> None:
+    header = reader.basic["Authorization"] + ", Bearer not.a.token"
+
+    response = client.post(
+        TOKEN, data={"grant_type": "client_credentials"}, headers={"Authorization": header}
+    )
+
+    assert_oauth_error(response, 400, "invalid_request")

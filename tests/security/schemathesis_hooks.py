@@ -7,10 +7,12 @@ call (a refresh token for /auth/refresh), and every other operation uses one adm
 token (admins hold every scope, and the API refuses an administrator's changes to their own
 account). No operation is excluded.
 
-Test data: a password change is only schema-valid in a useful way with the right current
-password, which no generator can guess; a generated `current_password` that is a valid
-string is replaced by the throwaway user's real one (and the user is re-created when a
-change succeeds), the way schemathesis' docs suggest supplying real ids.
+Test data: OAuth form credentials are dropped, since the Authorization header already
+authenticates (a request may use one method only). A password change is only schema-valid
+in a useful way with the right current password, which no generator can guess; a generated
+`current_password` that is a valid string is replaced by the throwaway user's real one (and
+the user is re-created when a change succeeds), the way schemathesis' docs suggest
+supplying real ids.
 """
 
 from __future__ import annotations
@@ -94,6 +96,11 @@ class SuiteTokens:
     def set(self, case: Any, data: str, context: Any) -> None:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
         body = case.body
+        if case.operation.path.startswith("/oauth/") and isinstance(body, dict):
+            # One way of authenticating per request (RFC 6749 2.3): the header is set above,
+            # so form credentials would make any such request a documented 400.
+            body.pop("client_id", None)
+            body.pop("client_secret", None)
         if case.operation.path == "/auth/password" and isinstance(body, dict):
             current = body.get("current_password")
             if isinstance(current, str) and 1 <= len(current) <= 128 and self._throwaway:
