@@ -46,7 +46,9 @@ from tests.security.suite import (
     login,
 )
 
-SUITE_REDIS_DB = 14
+#: The suite's own Redis database, so `make test` and `make security` can run side by side;
+#: TEST_SECURITY_REDIS_DB picks another when several checkouts share one Redis.
+SUITE_REDIS_DB = int(os.environ.get("TEST_SECURITY_REDIS_DB", "14"))
 
 
 SUITE_DIR = Path(__file__).resolve().parent
@@ -100,7 +102,8 @@ def _migrate(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    """Redis database 14 (never the tests' 15), flushed before and after; '' without Redis."""
+    """Redis database SUITE_REDIS_DB (14 unless TEST_SECURITY_REDIS_DB says otherwise; never
+    the tests' own), flushed before and after; '' without Redis."""
     if not ON_REAL_SERVERS:
         yield ""
         return
