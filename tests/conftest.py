@@ -24,6 +24,7 @@ from myapi import create_app
 from myapi.config import Testing
 from myapi.extensions import db
 from myapi.models import Base, User
+from myapi.security.revocation import RedisRevocationStore, revocation_store
 from myapi.services.accounts import register
 from myapi.services.clients import create_client
 from tests.helpers.clock import Clock
@@ -94,6 +95,15 @@ def concurrent_app(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Fl
         yield app
         _empty_postgres_and_redis()
         db.engine.dispose()
+
+
+@pytest.fixture
+def redis_mirror(app: Flask) -> redis.Redis:
+    """The revocation store's Redis client; the test is skipped on the SQLite app."""
+    store = revocation_store()
+    if not isinstance(store, RedisRevocationStore):
+        pytest.skip("the Redis mirror runs with the postgres+redis app")
+    return store.client
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from tests.auth.observe import (
     post_login,
     session_row,
 )
-from tests.helpers.http import assert_problem, refresh
+from tests.helpers.clock import Clock
+from tests.helpers.http import PASSWORD, assert_problem, refresh
 
 
 @pytest.fixture
@@ -106,6 +107,23 @@ def test_a_retry_inside_the_grace_window_returns_the_identical_pair(
     assert live_session_ids(alice) == {sid}
     assert session_row(sid).refresh_jti == claims(first.json["refresh_token"])["jti"]
     assert refresh(client, first.json["refresh_token"]).status_code == 200
+
+
+@pytest.mark.parametrize(("after", "answer"), [(0, 200), (10, 200), (11, 401)])
+def test_the_grace_window_ends_exactly_after_refresh_grace_seconds(
+    app: Flask, client: FlaskClient, alice: User, clock: Clock, after: int, answer: int
+) -> None:
+    # Issued under the frozen clock, as everything in this test.
+    tokens = client.post("/auth/login", json={"username": "alice", "password": PASSWORD}).json
+    assert app.config["REFRESH_GRACE_SECONDS"] == 10
+    first = refresh(client, tokens["refresh_token"])
+    clock.advance(seconds=after)
+
+    retry = refresh(client, tokens["refresh_token"])
+
+    assert retry.status_code == answer
+    sid = claims(first.json["refresh_token"])["sid"]
+    assert live_session_ids(alice) == ({sid} if answer == 200 else set())
 
 
 def test_grace_covers_only_the_token_rotated_last(

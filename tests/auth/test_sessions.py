@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
-from myapi.models import User
+from myapi.clock import utcnow
+from myapi.extensions import db
+from myapi.models import AuthSession, User
 from tests.auth.observe import (
     UNAUTHENTICATED,
     assert_invalid_token,
@@ -16,6 +19,7 @@ from tests.auth.observe import (
     me,
 )
 from tests.helpers.http import PASSWORD, assert_problem, bearer, refresh
+from tests.helpers.logs import LogLines
 
 SESSION_FIELDS = {"id", "created_at", "last_used_at", "user_agent", "ip", "current"}
 
@@ -109,6 +113,37 @@ def test_deleting_another_of_my_sessions_revokes_its_tokens(
     assert_invalid_token(refresh(client, lost_phone["refresh_token"]))
     assert me(client, here["access_token"]).status_code == 200
     assert [s["id"] for s in list_sessions(client, here)] == [sid(here)]
+
+
+def test_revoking_a_session_writes_the_session_revoked_event(
+    logs: LogLines, client: FlaskClient, alice: User
+) -> None:
+    here = login_from(client, "alice", "here")
+    lost_phone = login_from(client, "alice", "lost phone")
+
+    delete_session(client, here, sid(lost_phone))
+
+    (event,) = logs.events("session_revoked")
+    assert event["user_id"] == alice.id
+    assert event["session_id"] == sid(lost_phone)
+    assert lost_phone["refresh_token"] not in logs.text()
+
+
+def test_sessions_omits_sessions_whose_refresh_token_has_expired(
+    client: FlaskClient, alice: User
+) -> None:
+    stale = login_from(client, "alice", "laptop left in a drawer")
+    here = login_from(client, "alice", "here")
+    db.session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == sid(stale))
+        .values(refresh_expires_at=utcnow() - timedelta(seconds=1))
+    )
+    db.session.commit()
+
+    listed = [s["id"] for s in list_sessions(client, here)]
+
+    assert listed == [sid(here)]
 
 
 def test_deleting_the_current_session_logs_it_out(client: FlaskClient, alice: User) -> None:

@@ -95,6 +95,7 @@ def test_a_plain_http_loopback_setup_gets_a_cookie_the_browser_accepts_over_http
     [
         ("https://127.0.0.1:5000", [LOCAL_SPA]),  # the API itself is on HTTPS
         ("http://127.0.0.1:5000", ["https://app.example.com"]),  # a real SPA origin
+        ("http://127.0.0.1:5000", ["https://127.0.0.1:5173"]),  # an https loopback origin
         ("http://127.0.0.1:5000", [LOCAL_SPA, "https://app.example.com"]),
         ("http://api.example.com", [LOCAL_SPA]),  # the API is not on loopback
     ],

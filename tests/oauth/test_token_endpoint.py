@@ -223,6 +223,18 @@ def test_the_token_endpoint_is_limited_per_client(
     assert get_token(quiet).status_code == 200
 
 
+def test_the_per_client_limit_counts_client_secret_post_alike(
+    app: Flask, client: FlaskClient, make_client: Callable[..., Credentials]
+) -> None:
+    app.config["OAUTH_TOKEN_LIMIT_PER_CLIENT"] = "2 per minute"
+    busy = make_client("notes:read")
+    data = {"grant_type": "client_credentials", **busy.form}
+
+    statuses = [client.post(TOKEN, data=data).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+
+
 def test_failed_attempts_do_not_use_up_a_clients_limit(
     app: Flask, client: FlaskClient, reader: Credentials, get_token: Callable[..., Any]
 ) -> None:

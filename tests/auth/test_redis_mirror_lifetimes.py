@@ -1,0 +1,62 @@
+"""The Redis mirror's keys live at least as long as the tokens they speak for, plus the leeway
+verifiers allow: a revocation that expired early would let a revoked token back in near its
+end, and a session key that expired early would refuse a live refresh token."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.helpers.http import bearer, refresh
+from tests.policy.helpers import claims_of
+
+PREFIX = "myapi:revocation:"
+#: Seconds that may pass between issuing a token and reading its key's TTL in a test.
+SLACK = 5
+
+
+def ttl_covers(redis_mirror: redis.Redis, key: str, token: str, app: Flask) -> tuple[int, int]:
+    """(the key's TTL, the seconds it must at least cover: the token's life left + leeway)."""
+    needed = claims_of(token)["exp"] - int(time.time()) + app.config["JWT_LEEWAY_SECONDS"]
+    return redis_mirror.ttl(key), needed
+
+
+def session_key(token: str) -> str:
+    claims = claims_of(token)
+    return f"{PREFIX}{{u:{claims['sub']}}}:sid:{claims['sid']}"
+
+
+def test_a_revoked_access_token_stays_denied_until_its_expiry_plus_the_leeway(
+    app: Flask, client: FlaskClient, redis_mirror: redis.Redis, alice_tokens: dict[str, Any]
+) -> None:
+    access = alice_tokens["access_token"]
+    client.post("/auth/logout", headers=bearer(access))
+
+    key = f"{PREFIX}{{u:{claims_of(access)['sub']}}}:jti:{claims_of(access)['jti']}"
+    ttl, needed = ttl_covers(redis_mirror, key, access, app)
+
+    assert needed - SLACK <= ttl <= needed + SLACK
+
+
+def test_the_session_key_outlives_the_refresh_token_issued_at_login(
+    app: Flask, redis_mirror: redis.Redis, alice_tokens: dict[str, Any]
+) -> None:
+    refresh_token = alice_tokens["refresh_token"]
+
+    ttl, needed = ttl_covers(redis_mirror, session_key(refresh_token), refresh_token, app)
+
+    assert needed - SLACK <= ttl <= needed + SLACK
+
+
+def test_the_session_key_outlives_the_refresh_token_issued_by_a_rotation(
+    app: Flask, client: FlaskClient, redis_mirror: redis.Redis, alice_tokens: dict[str, Any]
+) -> None:
+    rotated = refresh(client, alice_tokens["refresh_token"]).json["refresh_token"]
+
+    ttl, needed = ttl_covers(redis_mirror, session_key(rotated), rotated, app)
+
+    assert needed - SLACK <= ttl <= needed + SLACK
