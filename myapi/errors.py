@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from myapi.logs import report_outage, report_recovery
@@ -22,17 +23,16 @@ PROBLEM_TYPE_BASE = "urn:myapi:problem:"
 log = logging.getLogger(__name__)
 
 
-def problem(
+def problem_body(
     status: int,
     detail: str | None = None,
     *,
     slug: str | None = None,
     title: str | None = None,
     errors: Mapping[str, list[str]] | None = None,
-    headers: Mapping[str, str] | None = None,
     **extensions: Any,
-) -> Response:
-    """Build a problem+json response; `slug` names a documented problem type, else about:blank."""
+) -> dict[str, Any]:
+    """A problem's members; `slug` names a documented problem type, else about:blank."""
     phrase = HTTPStatus(status).phrase
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + slug if slug else "about:blank",
@@ -43,6 +43,18 @@ def problem(
     if errors is not None:
         body["errors"] = dict(errors)
     body.update(extensions)
+    return body
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **members: Any,
+) -> Response:
+    """Build a problem+json response (`problem_body`'s members)."""
+    body = problem_body(status, detail, **members)
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
     response.headers.update(headers or {})
     return response
@@ -132,6 +144,12 @@ def handle_database_error(error: DBAPIError) -> Response:
     return handle_unexpected_error(error)
 
 
+def handle_vanished_row(error: ObjectDeletedError | StaleDataError) -> Response:
+    """A concurrent request deleted the row this one changed or read back (a note deleted
+    while it was being patched): the resource is gone, as a request after the delete finds."""
+    return problem(404, "It was deleted by another request in the meantime.")
+
+
 def handle_redis_error(error: RedisError) -> Response:
     return service_unavailable("redis", error)
 
@@ -145,5 +163,7 @@ def register_error_handlers(app: Flask) -> None:
     """Registered after the extensions so these replace their JSON shapes."""
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DBAPIError, handle_database_error)
+    app.register_error_handler(ObjectDeletedError, handle_vanished_row)
+    app.register_error_handler(StaleDataError, handle_vanished_row)
     app.register_error_handler(RedisError, handle_redis_error)
     app.register_error_handler(Exception, handle_unexpected_error)

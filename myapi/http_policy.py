@@ -15,14 +15,14 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_MIMETYPE = "application/x-www-form-urlencoded"
 OAUTH_FORM_ENDPOINTS = frozenset({"/oauth/token", "/oauth/revoke", "/oauth/introspect"})
 
-_SECURITY_HEADERS = {
+SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
 }
 # Nearly every answer is per-caller or about tokens, so nothing may be stored by a cache;
 # the few public documents meant for caching (the JWKS) set their own Cache-Control.
-_NOT_CACHEABLE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NOT_CACHEABLE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 # Probes carry no secrets, and load balancers often reach them over plain HTTP.
@@ -133,9 +133,9 @@ def add_security_headers(response: Response) -> Response:
     headers per name on every response.
     """
     headers = response.headers
-    headers.extend(_SECURITY_HEADERS)
+    headers.extend(SECURITY_HEADERS)
     if "Cache-Control" not in headers:
-        headers.extend(_NOT_CACHEABLE)
+        headers.extend(NOT_CACHEABLE)
     if request.is_secure:
         headers.add("Strict-Transport-Security", HSTS)
     if current_app.config["CORS_ORIGINS"]:

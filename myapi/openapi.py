@@ -7,6 +7,7 @@ from typing import Any
 import flask_smorest
 import marshmallow as ma
 from apispec import BasePlugin
+from flask import Flask, current_app
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -73,6 +74,60 @@ class PartialUpdateSchema(ma.Schema):
             raise ma.ValidationError(f"Give at least one of: {names}.")
 
 
+class Pattern(ma.validate.Regexp):
+    r"""The whole value must match `body`: one rule, enforced here and published as `pattern`.
+
+    Published as `^(?:body)$`, which in the document (ECMA-262) ends at the end of the
+    value. Python's `$` also matches before a final newline, so the value is checked with
+    `fullmatch`, which means exactly what the document says. Keep `body` to syntax both
+    dialects read alike: explicit character ranges, no `\w`, `\s` or `\d`.
+    """
+
+    def __init__(self, body: str, *, error: str) -> None:
+        super().__init__(rf"^(?:{body})$", error=error)
+
+    def matches(self, value: str) -> bool:
+        return self.regex.fullmatch(value) is not None
+
+    def __call__(self, value: str) -> str:
+        if not self.matches(value):
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
+class AtMostSetting(ma.validate.Validator):
+    """From `minimum` up to the app's setting `name`, which each app may configure.
+
+    Checked against the running app's value, and published as `minimum`/`maximum` in that
+    app's document (`publish_setting_bounds`), so a deployment with another setting
+    documents its own bound.
+    """
+
+    def __init__(self, name: str, *, minimum: int) -> None:
+        self.name = name
+        self.minimum = minimum
+
+    def __call__(self, value: int) -> int:
+        maximum = current_app.config[self.name]
+        if value < self.minimum:
+            raise ma.ValidationError(f"Must be at least {self.minimum}.")
+        if value > maximum:
+            raise ma.ValidationError(f"Must be at most {maximum}.")
+        return value
+
+
+def publish_setting_bounds(app: Flask) -> Any:
+    """An apispec attribute function: a field's `AtMostSetting` bounds, with `app`'s value."""
+
+    def setting_bounds(converter: Any, field: ma.fields.Field, **_: Any) -> dict[str, int]:
+        for validator in field.validators:
+            if isinstance(validator, AtMostSetting):
+                return {"minimum": validator.minimum, "maximum": app.config[validator.name]}
+        return {}
+
+    return setting_bounds
+
+
 class MinPropertiesPlugin(BasePlugin):
     """Publish a schema's `Meta.min_properties` as `minProperties`.
 
@@ -112,6 +167,11 @@ class Api(flask_smorest.Api):
         super().__init__(
             spec_kwargs={"extra_plugins": [MinPropertiesPlugin(), ProblemResponsesPlugin()]}
         )
+
+    def init_app(self, app: Flask, **kwargs: Any) -> None:
+        """flask-smorest builds a new document per app; it publishes that app's settings."""
+        super().init_app(app, **kwargs)
+        self.ma_plugin.converter.add_attribute_function(publish_setting_bounds(app))
 
     def register_security_scheme(self) -> None:
         self.spec.components.security_scheme(

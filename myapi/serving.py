@@ -58,14 +58,21 @@ _settings = _server_settings()
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = _settings["workers"]
 threads = _settings["threads"]
-worker_class = "gthread" if threads > 1 else "sync"
+# gunicorn's gthread and sync workers, answering the requests gunicorn refuses itself (414,
+# 431, 400) as problem+json like every other error (myapi/adapters/gunicorn.py).
+worker_class = (
+    "myapi.adapters.gunicorn.ThreadProblemWorker"
+    if threads > 1
+    else "myapi.adapters.gunicorn.SyncProblemWorker"
+)
 timeout = _settings["timeout"]
 graceful_timeout = _settings["graceful_timeout"]
 keepalive = 5
 max_requests = _settings["max_requests"]
 max_requests_jitter = _settings["max_requests_jitter"]
 
-# Small request lines and headers: a 64 KB Authorization header is refused here (400/431).
+# Small request lines and headers: a 64 KB Authorization header is refused here (431), a
+# request line over 4094 bytes too (414).
 limit_request_line = 4094
 limit_request_fields = 50
 limit_request_field_size = 8190

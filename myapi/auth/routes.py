@@ -46,7 +46,9 @@ def login_account_key() -> str:
     if not isinstance(identifier, str) or not identifier.strip():
         return "address:" + client_ip()
     user = accounts.find_user(identifier[:254])
-    return f"user:{user.id}" if user else "account:" + identifier.strip().lower()[:254]
+    if user is None:
+        return "account:" + accounts.normalize_identifier(identifier)[:254]
+    return f"user:{user.id}"
 
 
 def caller_account() -> User:

@@ -1,32 +1,65 @@
-"""Input and output schemas of the auth blueprint; unknown fields are refused (422)."""
+"""Input and output schemas of the auth blueprint; unknown fields are refused (422).
+
+Every rule a schema enforces is published in the OpenAPI document from the same definition
+(`myapi.openapi.Pattern`, `AtMostSetting`, marshmallow's `Length` and `Range`), so a request
+the document calls valid is never refused for its shape. The rules the document cannot
+express are in the fields' descriptions.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app
 from marshmallow import validate
 
+from myapi.openapi import AtMostSetting, Pattern
 from myapi.security.passwords import MAX_LENGTH, MIN_LENGTH, password_problems
 from myapi.security.principal import Kind
-from myapi.security.scopes import USER_SCOPES, parse_scope
+from myapi.security.scopes import USER_SCOPES, scope_syntax
+from myapi.services.accounts import normalize_identifier
 from myapi.services.personal_tokens import DEFAULT_DAYS
 
-
-class Username(ma.fields.String):
-    """Lower-cased before validation, so usernames are unique case-insensitively."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).lower()
-
-
 #: Text that reaches the database: PostgreSQL cannot store or compare a NUL character.
-NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
+NO_NUL = Pattern(r"[^\x00]*", error="Must not contain NUL characters.")
+
+USERNAME = Pattern(
+    r"[A-Za-z0-9_.-]{3,32}",
+    error="Must be 3-32 characters of a-z, 0-9, '_', '.' or '-' (letters in either case).",
+)
+
+
+# An address as HTML's `<input type="email">` takes it, but with a dot in the domain: ASCII
+# only, so no control, bidirectional, invisible or look-alike character can be in one, and
+# the pattern reads the same in Python and in every JSON Schema dialect. (A domain with
+# other letters is written in its ASCII form, `xn--...`.)
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+EMAIL = Pattern(
+    rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+",
+    error="Not a valid email address: ASCII only, with a dot in the domain.",
+)
+
+# One or more known scopes separated by spaces; login and personal tokens take the same.
+USER_SCOPE = Pattern(
+    scope_syntax(USER_SCOPES),
+    error="Must be one or more of " + ", ".join(USER_SCOPES) + ", separated by spaces.",
+)
 
 # The length rule of `validate_new_password`, published in the OpenAPI document so clients
 # (and schemathesis) know a shorter or longer password is invalid.
 PASSWORD_LENGTH = {"minLength": MIN_LENGTH, "maxLength": MAX_LENGTH}
+
+
+class Identifier(ma.fields.String):
+    """A username or an email: its rules hold for the text as sent, which is what the document
+    describes, and for the form it is stored, compared and looked up in, which it returns.
+    """
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        sent = super()._deserialize(value, attr, data, **kwargs)
+        self._validate(sent)
+        return normalize_identifier(sent)
 
 
 def validate_new_password(password: str) -> None:
@@ -35,23 +68,24 @@ def validate_new_password(password: str) -> None:
         raise ma.ValidationError(problems)
 
 
-def validate_scope(text: str) -> None:
-    unknown = parse_scope(text) - set(USER_SCOPES)
-    if unknown:
-        raise ma.ValidationError(f"Unknown scope: {' '.join(sorted(unknown))}.")
-
-
 class RegisterSchema(ma.Schema):
-    username = Username(
+    username = Identifier(
         required=True,
-        validate=validate.Regexp(
-            r"^[a-z0-9_.-]{3,32}$",
-            error="Must be 3-32 characters of a-z, 0-9, '_', '.' or '-'.",
-        ),
+        validate=USERNAME,
+        metadata={"description": "Unique in any case; stored in lower case."},
     )
-    email = ma.fields.Email(required=True, validate=validate.Length(max=254))
+    email = Identifier(
+        required=True,
+        validate=[validate.Length(max=254), EMAIL],
+        # No `format: email`: validators read it differently (RFC 5321, 6531, or only "an @"),
+        # and the pattern is exactly what is accepted.
+        metadata={"description": "Unique in any case; stored in lower case."},
+    )
     password = ma.fields.String(
-        required=True, validate=validate_new_password, metadata=PASSWORD_LENGTH
+        required=True,
+        validate=validate_new_password,
+        metadata=PASSWORD_LENGTH
+        | {"description": "Not one of the 10,000 most common passwords (in any case)."},
     )
 
 
@@ -72,8 +106,11 @@ class LoginSchema(ma.Schema):
     )
     password = ma.fields.String(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
     scope = ma.fields.String(
-        validate=validate_scope,
-        metadata={"description": "Space-separated scopes; default: all the role allows."},
+        validate=USER_SCOPE,
+        metadata={
+            "description": "Space-separated scopes; default: all the role allows. "
+            "A login none of whose scopes the role allows is a 422."
+        },
     )
 
 
@@ -126,7 +163,13 @@ class PasswordChangeSchema(ma.Schema):
         required=True, validate=validate.Length(min=1, max=MAX_LENGTH)
     )
     new_password = ma.fields.String(
-        required=True, validate=validate_new_password, metadata=PASSWORD_LENGTH
+        required=True,
+        validate=validate_new_password,
+        metadata=PASSWORD_LENGTH
+        | {
+            "description": "Different from current_password, and not one of the 10,000 most "
+            "common passwords (in any case)."
+        },
     )
 
     @ma.validates_schema
@@ -144,15 +187,6 @@ class SessionSchema(ma.Schema):
     current = ma.fields.Boolean(required=True)
 
 
-# One or more known scopes separated by spaces, published as the field's `pattern` so the
-# document says exactly which strings are valid.
-_ONE_SCOPE = "(" + "|".join(USER_SCOPES) + ")"
-TOKEN_SCOPE = validate.Regexp(
-    rf"^ *{_ONE_SCOPE}( +{_ONE_SCOPE})* *$",
-    error="Must be one or more of " + ", ".join(USER_SCOPES) + ", separated by spaces.",
-)
-
-
 class PersonalTokenCreateSchema(ma.Schema):
     name = ma.fields.String(
         required=True,
@@ -161,7 +195,7 @@ class PersonalTokenCreateSchema(ma.Schema):
     )
     scope = ma.fields.String(
         required=True,
-        validate=[validate.Length(max=255), TOKEN_SCOPE],
+        validate=[validate.Length(max=255), USER_SCOPE],
         metadata={
             "description": "Space-separated scopes, within the scope of the token making it."
         },
@@ -169,15 +203,9 @@ class PersonalTokenCreateSchema(ma.Schema):
     expires_in_days = ma.fields.Integer(
         strict=True,
         load_default=DEFAULT_DAYS,
-        validate=validate.Range(min=1),
-        metadata={"description": f"Default {DEFAULT_DAYS}; at most PAT_MAX_DAYS (366 unless set)."},
+        validate=AtMostSetting("PAT_MAX_DAYS", minimum=1),
+        metadata={"description": f"Default {DEFAULT_DAYS}; at most PAT_MAX_DAYS."},
     )
-
-    @ma.validates("expires_in_days")
-    def within_maximum(self, days: int, **_: Any) -> None:
-        maximum = current_app.config["PAT_MAX_DAYS"]
-        if days > maximum:
-            raise ma.ValidationError(f"Must be at most {maximum}.")
 
 
 class PersonalTokenSchema(ma.Schema):

@@ -10,9 +10,15 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from myapi.security.scopes import CLIENT_SCOPES
+from myapi.openapi import Pattern
+from myapi.security.scopes import CLIENT_SCOPES, scope_syntax
 
 TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
+#: What `scope` may say at the token endpoint; `server.RegisteredClient` enforces it.
+CLIENT_SCOPE = Pattern(
+    scope_syntax(CLIENT_SCOPES),
+    error="Must be one or more of " + ", ".join(CLIENT_SCOPES) + ", separated by spaces.",
+)
 
 
 class FormSchema(ma.Schema):
@@ -34,10 +40,11 @@ class TokenRequestSchema(FormSchema):
         metadata={"description": "Only `client_credentials` is offered."},
     )
     scope = ma.fields.String(
+        validate=CLIENT_SCOPE,
         metadata={
-            "description": "Space-separated, within the client's allowance "
-            f"(of {' '.join(CLIENT_SCOPES)}); default: all of it."
-        }
+            "description": "Space-separated, within the client's allowance; default: all of it. "
+            "Anything else is a 400 `invalid_scope`."
+        },
     )
 
 

@@ -38,6 +38,7 @@ from myapi.logs import audit
 from myapi.models import OAuthClient
 from myapi.oauth.inspection import ActiveToken, Holder, active_token, introspection_claims
 from myapi.oauth.ratelimits import basic_user, claimed_client_id
+from myapi.oauth.schemas import CLIENT_SCOPE
 from myapi.security.authentication import bearer_credential
 from myapi.security.policy import REALM, bearer_challenge
 from myapi.security.scopes import effective_scope, format_scope, parse_scope
@@ -104,8 +105,11 @@ class RegisteredClient(ClientMixin):
         """The requested scopes if all are granted (omitted: all allowed); None refuses.
 
         The grant is the one scope rule (`scopes.effective_scope`) against the client's
-        allowance; asking for more than it allows is refused, never silently narrowed.
+        allowance; asking for more than it allows is refused, never silently narrowed, and so
+        is a scope that is not written as the document's `pattern` says (`CLIENT_SCOPE`).
         """
+        if scope is not None and not CLIENT_SCOPE.matches(scope):
+            return None
         allowance = parse_scope(self.record.scope)
         requested = parse_scope(scope) if scope is not None else allowance
         granted = effective_scope(requested, allowance)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -24,9 +26,22 @@ class NoteUpdateSchema(PartialUpdateSchema):
     body = ma.fields.String(validate=[validate.Length(max=10_000), NO_NUL])
 
 
+class JsonBoolean(ma.fields.Boolean):
+    """JSON `true` or `false` only, as the document's `type: boolean` says.
+
+    marshmallow's Boolean also takes "yes", "on", 1 and 0 (and `truthy={True}` still
+    takes 1, which equals True in Python).
+    """
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class UserAdminUpdateSchema(PartialUpdateSchema):
     role = ma.fields.String(validate=validate.OneOf(ROLES))
-    is_active = ma.fields.Boolean()
+    is_active = JsonBoolean()
 
 
 NotePageSchema = page_schema(NoteSchema, "NotePage")

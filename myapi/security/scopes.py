@@ -10,6 +10,7 @@ mint a wider one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
@@ -49,6 +50,16 @@ def parse_scope(text: str | Iterable[str] | None) -> frozenset[str]:
     if isinstance(text, str):
         return frozenset(text.split())
     return frozenset(text)
+
+
+def scope_syntax(names: Iterable[str]) -> str:
+    """A regular expression for one or more of `names`, separated (and surrounded) by spaces.
+
+    What a `scope` parameter may say, published in the OpenAPI document as its `pattern`
+    and enforced with the same expression (`myapi.openapi.Pattern`).
+    """
+    one = "(?:" + "|".join(re.escape(name) for name in names) + ")"
+    return f" *{one}(?: +{one})* *"
 
 
 def format_scope(scopes: Iterable[str]) -> str:

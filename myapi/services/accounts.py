@@ -8,6 +8,8 @@ commit and again after it, so no request can leave the old role or status cached
 
 from __future__ import annotations
 
+import unicodedata
+
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -28,7 +30,15 @@ class WrongPassword(Exception):
 
 
 def normalize_identifier(value: str) -> str:
-    return value.strip().lower()
+    """The one form a username or email is stored, compared and looked up in.
+
+    NFKC folds compatibility look-alikes (fullwidth letters, the Kelvin sign) into the
+    characters they stand for, and case folding makes the comparison case-insensitive;
+    folding can leave text that is not NFKC (it may decompose), hence NFKC once more.
+    Registration, login, the per-account rate limit and the CLI all go through here.
+    """
+    folded = unicodedata.normalize("NFKC", value).strip().casefold()
+    return unicodedata.normalize("NFKC", folded)
 
 
 def find_user(identifier: str) -> User | None:

@@ -206,7 +206,7 @@ def test_login_refuses_unknown_scope_names(client: FlaskClient, alice: User) -> 
 
     body = assert_problem(response, 422)
     assert body["type"] == VALIDATION_ERROR
-    assert "notes:delete" in " ".join(body["errors"]["scope"])
+    assert "one or more of notes:read, notes:write" in " ".join(body["errors"]["scope"])
     assert live_session_ids(alice) == set()
 
 

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import string
+import unicodedata
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from marshmallow import ValidationError
 from sqlalchemy import func, select
 
+from myapi.auth.schemas import RegisterSchema
 from myapi.extensions import db
 from myapi.models import User
+from myapi.services.accounts import normalize_identifier
 from tests.auth.observe import VALIDATION_ERROR, post_login
 from tests.helpers.http import PASSWORD, assert_problem
+from tests.helpers.identifiers import (
+    FULLWIDTH_ALICE,
+    KELVIN_SIGN,
+    RIGHT_TO_LEFT_OVERRIDE,
+    emails,
+    published_rule,
+    usernames,
+)
 
 USER_FIELDS = {"id", "username", "email", "role", "is_active", "created_at"}
 
@@ -163,3 +178,158 @@ def test_register_refuses_unknown_fields_such_as_a_role(client: FlaskClient) -> 
     body = assert_problem(response, 422)
     assert {"role", "is_active"} <= set(body["errors"])
     assert user_count() == 0
+
+
+# --- usernames and emails: one normal form, no hidden characters -------------
+
+
+@pytest.mark.parametrize(
+    "username",
+    [
+        FULLWIDTH_ALICE,
+        KELVIN_SIGN + "elvin",
+        "alice\n",
+        "al" + RIGHT_TO_LEFT_OVERRIDE + "ice",
+        "alice\u200f",
+        "\u200balice",
+    ],
+    ids=["fullwidth", "kelvin-sign", "final-newline", "rlo", "rlm", "zero-width-space"],
+)
+def test_register_refuses_look_alike_and_hidden_characters_in_a_username(
+    client: FlaskClient, username: str
+) -> None:
+    response = register(client, username=username)
+
+    body = assert_problem(response, 422)
+    assert set(body["errors"]) == {"username"}
+    assert user_count() == 0
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "al" + RIGHT_TO_LEFT_OVERRIDE + "ice@example.com",
+        "alice@exa" + RIGHT_TO_LEFT_OVERRIDE + "mple.com",
+        "\u200ealice@example.com",
+        "alice\n@example.com",
+        "alice@example.com\n",
+        "alice\x07@example.com",
+        "al ice@example.com",
+        "x@localhost",
+        "alice@example",
+        "alice@example.com.",
+        "alice@.example.com",
+        FULLWIDTH_ALICE + "@example.com",
+        "k" + KELVIN_SIGN + "@example.com",
+        "\u00e5lice@example.com",
+    ],
+    ids=[
+        "rlo-local",
+        "rlo-domain",
+        "lrm",
+        "newline-inside",
+        "final-newline",
+        "bell",
+        "space",
+        "localhost",
+        "undotted-domain",
+        "trailing-dot",
+        "leading-dot",
+        "fullwidth",
+        "kelvin-sign",
+        "non-ascii",
+    ],
+)
+def test_register_refuses_emails_that_are_not_ascii_or_lack_a_dotted_domain(
+    client: FlaskClient, email: str
+) -> None:
+    response = register(client, email=email)
+
+    body = assert_problem(response, 422)
+    assert set(body["errors"]) == {"email"}
+    assert user_count() == 0
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    [FULLWIDTH_ALICE, "ALICE", FULLWIDTH_ALICE.upper() + "@EXAMPLE.COM", " alice@example.com "],
+    ids=["fullwidth-name", "upper-case-name", "fullwidth-email", "padded-email"],
+)
+def test_login_finds_the_account_however_its_name_or_email_is_written(
+    client: FlaskClient, identifier: str
+) -> None:
+    register(client)
+
+    assert post_login(client, identifier).status_code == 200
+
+
+# Properties of the one normal form (`normalize_identifier`) and of the published rules.
+
+PROPERTIES = settings(
+    max_examples=300,
+    deadline=None,
+    database=None,  # nothing written into the working tree
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+@PROPERTIES
+@given(text=st.text())
+def test_the_normal_form_is_stable_once_reached(text: str) -> None:
+    normal = normalize_identifier(text)
+
+    assert normalize_identifier(normal) == normal
+
+
+@PROPERTIES
+@given(text=st.text())
+def test_the_normal_form_ignores_case_and_compatibility_forms(text: str) -> None:
+    normal = normalize_identifier(text)
+
+    assert normalize_identifier(text.casefold()) == normal
+    assert normalize_identifier(unicodedata.normalize("NFKC", text)) == normal
+
+
+@PROPERTIES
+@given(name=st.text(alphabet=string.ascii_letters + string.digits + "_.-", min_size=1))
+def test_ascii_names_in_either_case_have_one_lower_case_form(name: str) -> None:
+    assert normalize_identifier(name.swapcase()) == normalize_identifier(name) == name.lower()
+
+
+def accepted(field: str, value: str) -> dict[str, Any] | None:
+    """What RegisterSchema makes of `value` in `field`; None when it refuses it."""
+    body = {"username": "alice", "email": "alice@example.com", "password": PASSWORD}
+    try:
+        return RegisterSchema().load(body | {field: value})
+    except ValidationError:
+        return None
+
+
+@pytest.fixture
+def document(client: FlaskClient) -> dict[str, Any]:
+    return client.get("/openapi.json").json
+
+
+@PROPERTIES
+@given(username=usernames | st.text(max_size=40))
+def test_a_username_is_accepted_exactly_when_the_document_allows_it(
+    document: dict[str, Any], username: str
+) -> None:
+    data = accepted("username", username)
+
+    assert (data is not None) == published_rule(document, "Register", "username").is_valid(username)
+    if data is not None:
+        assert data["username"] == username.lower()
+
+
+@PROPERTIES
+@given(email=emails)
+def test_an_email_is_accepted_exactly_when_the_document_allows_it(
+    document: dict[str, Any], email: str
+) -> None:
+    data = accepted("email", email)
+
+    assert (data is not None) == published_rule(document, "Register", "email").is_valid(email)
+    if data is not None:
+        assert data["email"] == normalize_identifier(email) == email.lower()
+        assert "." in email.rsplit("@", 1)[1]

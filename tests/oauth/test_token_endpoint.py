@@ -95,6 +95,14 @@ def test_a_scope_outside_the_clients_allowance_is_invalid_scope(
         assert_oauth_error(get_token(reader, scope=scope), 400, "invalid_scope")
 
 
+def test_a_scope_not_written_as_the_document_says_is_invalid_scope(
+    reader: Credentials, get_token: Callable[..., Any]
+) -> None:
+    # Within the allowance, but not known scopes separated by spaces (the published pattern).
+    for scope in ("notes:read\tusers:read", "notes:read\n", "", "notes:read,users:read"):
+        assert_oauth_error(get_token(reader, scope=scope), 400, "invalid_scope")
+
+
 def test_a_wrong_secret_is_invalid_client_with_a_basic_challenge(
     client: FlaskClient, reader: Credentials
 ) -> None:

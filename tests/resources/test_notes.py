@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import delete
 
 from myapi.extensions import db
 from myapi.models import Note, User
+from myapi.services import notes
 from tests.helpers.http import assert_problem
 from tests.resources.helpers import BEYOND_INT32, NOTES, note_url
 
@@ -348,6 +350,30 @@ def test_patching_another_users_note_is_not_found_and_leaves_it_unchanged(
     assert_problem(response, 404)
     row = stored_note(bobs["id"])
     assert (row.owner_id, row.title, row.body) == (bob.id, "bob's", "untouched")
+
+
+def test_a_note_deleted_by_another_request_during_a_patch_is_not_found(
+    client: FlaskClient,
+    alice_headers: dict[str, str],
+    create_note: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    note = create_note(alice_headers)
+    update_note = notes.update_note
+
+    def update_then_lose_the_row(row: Note, changes: dict[str, Any]) -> Note:
+        updated = update_note(row, changes)
+        # Another request's delete, which this request's session knows nothing of.
+        forget = {"synchronize_session": False}
+        db.session.execute(delete(Note).where(Note.id == row.id), execution_options=forget)
+        db.session.commit()
+        return updated
+
+    monkeypatch.setattr(notes, "update_note", update_then_lose_the_row)
+
+    response = client.patch(note_url(note["id"]), json={"title": "new"}, headers=alice_headers)
+
+    assert_problem(response, 404)
 
 
 # --- delete -----------------------------------------------------------------

@@ -7,6 +7,11 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from myapi import create_app
+from myapi.config import Testing
+from myapi.security.scopes import CLIENT_SCOPES, USER_SCOPES
+from tests.helpers.identifiers import published_rule
+
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 BEARER = [{"bearerAuth": []}]
 
@@ -124,3 +129,42 @@ def test_error_responses_are_documented_as_problem_json(document: dict[str, Any]
         assert schema == {"$ref": "#/components/schemas/Problem"}
     problem = document["components"]["schemas"]["Problem"]
     assert {"type", "title", "status", "detail"} <= set(problem["required"])
+
+
+# --- every rule the API enforces is in the document ---------------------------
+
+
+def test_the_document_publishes_this_apps_personal_token_lifetime_bound() -> None:
+    app = create_app(Testing(PAT_MAX_DAYS=90))
+
+    document = app.test_client().get("/openapi.json").json
+
+    days = document["components"]["schemas"]["PersonalTokenCreate"]["properties"]["expires_in_days"]
+    assert (days["minimum"], days["maximum"]) == (1, 90)
+
+
+@pytest.mark.parametrize(
+    ("schema", "known"),
+    [("Login", USER_SCOPES), ("PersonalTokenCreate", USER_SCOPES), ("TokenRequest", CLIENT_SCOPES)],
+)
+def test_scope_fields_publish_which_scopes_are_known(
+    document: dict[str, Any], schema: str, known: tuple[str, ...]
+) -> None:
+    rule = published_rule(document, schema, "scope")
+
+    assert rule.is_valid(" ".join(known))
+    assert rule.is_valid(f" {known[0]}  {known[-1]} ")
+    for refused in ("", " ", "notes:delete", f"{known[0]}\n", f"{known[0]}\t{known[-1]}"):
+        assert not rule.is_valid(refused), repr(refused)
+
+
+def test_usernames_and_emails_publish_their_rules(document: dict[str, Any]) -> None:
+    username = published_rule(document, "Register", "username")
+    email = published_rule(document, "Register", "email")
+
+    assert username.is_valid("Alice.Smith_9")
+    assert not any(map(username.is_valid, ["al", "a" * 33, "alice\n", "al ice", "\u212aelvin"]))
+    assert email.is_valid("alice@example.com")
+    assert not any(map(email.is_valid, ["x@localhost", "a\u202eb@example.com", "a@b.c\n"]))
+    properties = document["components"]["schemas"]["Register"]["properties"]
+    assert properties["email"]["maxLength"] == 254

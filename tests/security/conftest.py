@@ -33,6 +33,7 @@ import pytest
 import redis
 from sqlalchemy.engine import make_url
 
+from myapi.security.scopes import CLIENT_SCOPES
 from tests.production.servers import BIN, ROOT, Host
 from tests.security.live import Client, Server
 from tests.security.suite import (
@@ -231,14 +232,10 @@ def admin_account(live: Server, server_env: dict[str, str]) -> Account:
     return Account(username, email, ADMIN_PASSWORD, me["id"])
 
 
-@pytest.fixture(scope="session")
-def introspecting_client(live: Server, server_env: dict[str, str]) -> tuple[str, str]:
-    """An OAuth client allowed to introspect, registered with the CLI as an operator would."""
+def register_client(server_env: dict[str, str], name: str, scope: str) -> tuple[str, str]:
+    """An OAuth client registered with the CLI as an operator would: (client id, secret)."""
     created = subprocess.run(
-        [
-            *(str(BIN / "flask"), "--app", "wsgi", "clients", "create", "resource-server"),
-            *("--scope", "introspect"),
-        ],
+        [str(BIN / "flask"), "--app", "wsgi", "clients", "create", name, "--scope", scope],
         cwd=ROOT,
         env=os.environ | server_env,
         text=True,
@@ -247,6 +244,18 @@ def introspecting_client(live: Server, server_env: dict[str, str]) -> tuple[str,
     )
     printed = dict(line.split(":", 1) for line in created.stdout.splitlines() if ":" in line)
     return printed["client_id"].strip(), printed["client_secret"].strip()
+
+
+@pytest.fixture(scope="session")
+def introspecting_client(live: Server, server_env: dict[str, str]) -> tuple[str, str]:
+    """An OAuth client allowed to introspect."""
+    return register_client(server_env, "resource-server", "introspect")
+
+
+@pytest.fixture(scope="session")
+def every_scope_client(live: Server, server_env: dict[str, str]) -> tuple[str, str]:
+    """An OAuth client allowed every client scope, so any scope the document allows is granted."""
+    return register_client(server_env, "every-scope", " ".join(CLIENT_SCOPES))
 
 
 @pytest.fixture(scope="session")

@@ -172,3 +172,24 @@ def test_H7_ambiguous_framing_is_a_400_and_nothing_is_smuggled(
     assert answer[:12] in (b"HTTP/1.1 400", b"HTTP/1.1 501"), answer[:200]
     assert answer.count(b"HTTP/1.1 ") == 1
     assert b"Connection: close" in answer
+    assert b"Content-Type: application/problem+json" in answer
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status"),
+    [
+        ("GET", "/healthz?" + "a" * 5000, {}, 414),
+        ("GET", "/healthz", {f"X-Filler-{n}": "a" for n in range(60)}, 431),
+        ("GET", "/healthz", {"X-Filler": "a" * 9000}, 431),
+        ("G@T", "/healthz", {}, 400),
+    ],
+    ids=["long-request-line", "too-many-header-fields", "long-header-field", "malformed-method"],
+)
+def test_H7_requests_gunicorn_refuses_itself_are_answered_as_problems(
+    direct: Server, method: str, path: str, headers: dict[str, str], status: int
+) -> None:
+    reply = direct.as_client().request(method, path, headers=headers)
+
+    assert_generic_problem(reply, status)
+    assert reply.header("X-Content-Type-Options") == "nosniff"
+    assert reply.header("Cache-Control") == "no-store"
