@@ -6,6 +6,8 @@
 #   make lint     ruff check and ruff format --check
 #   make security the security suite (docs/security.md) against live gunicorn servers, with schemathesis
 #   make bench    load the production stack on loopback with wrk, then time signing per algorithm (docs/performance.md)
+#   make mutation mutation testing of the security modules (mutation/run.py; about an hour on 2 cores;
+#                 some modules: make mutation MODULES='myapi/security/scopes.py myapi/ratelimits.py')
 #   make migrate  apply database migrations
 #   make wheel-check  build the wheel, install it into a fresh virtualenv and run it (.ci/check-wheel)
 #   make spa      the example browser app on http://127.0.0.1:5173 next to the API (Ctrl-C stops both)
@@ -24,6 +26,8 @@ SPA_PORT := 5173
 INSTALLED := $(VENV)/.installed
 INSTALLED_DEV := $(VENV)/.installed-dev
 INSTALLED_BENCH := $(VENV)/.installed-bench
+INSTALLED_MUTATION := $(VENV)/.installed-mutation
+MODULES ?=
 
 .PHONY: run test lint migrate clean spa security wheel-check
 
@@ -56,6 +60,12 @@ security: $(INSTALLED_DEV)
 bench: $(INSTALLED_BENCH)
 	$(BIN)/python -m bench
 
+# Not in CI (too slow for 2 cores). Survivors run again on PostgreSQL and Redis: the machine's
+# own at their usual addresses, or MUTATION_TEST_DATABASE_URL / MUTATION_TEST_REDIS_URL.
+.PHONY: mutation
+mutation: $(INSTALLED_MUTATION)
+	$(BIN)/python mutation/run.py $(foreach module,$(MODULES),--module $(module))
+
 wheel-check:
 	PYTHON=$(PYTHON) bash .ci/check-wheel
 
@@ -64,7 +74,7 @@ lint: $(INSTALLED_DEV)
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .coverage htmlcov .mutation
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 $(BIN)/python:
@@ -76,6 +86,10 @@ $(INSTALLED): requirements.txt setup.cfg pyproject.toml | $(BIN)/python
 
 $(INSTALLED_DEV): $(INSTALLED)
 	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+$(INSTALLED_MUTATION): $(INSTALLED_DEV)
+	$(BIN)/python -m pip install -e '.[mutation]'
 	touch $@
 
 $(INSTALLED_BENCH): $(INSTALLED)

@@ -262,6 +262,29 @@ def test_a_browser_without_a_live_access_token_logs_out_with_the_cookie(
     assert client.get("/auth/me", headers=bearer(login.json["access_token"])).status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/auth/me"),
+        ("GET", "/api/v1/notes"),
+        ("POST", "/api/v1/notes"),
+        ("GET", "/auth/sessions"),
+    ],
+)
+def test_the_refresh_cookie_authenticates_nothing_but_refresh_and_logout(
+    client: FlaskClient, alice: User, method: str, path: str
+) -> None:
+    # The cookie is path-scoped, but a client may send it anywhere: only the endpoints that
+    # ask for it read it.
+    login = browser_login(client)
+    cookie = refresh_cookie(login)
+    headers = {"Cookie": f"{cookie.name}={cookie.value}", "X-CSRF-Token": login.json["csrf_token"]}
+
+    response = client.open(path, method=method, headers=headers | COOKIE_MODE, json={"body": "x"})
+
+    assert_problem(response, 401)
+
+
 def test_logout_everywhere_by_cookie_ends_the_other_sessions_too(
     client: FlaskClient, alice: User
 ) -> None:

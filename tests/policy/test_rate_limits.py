@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from myapi import config, create_app
-from tests.helpers.http import PASSWORD, assert_problem
+from tests.helpers.http import PASSWORD, assert_problem, refresh
 
 WRONG = "not the right password"
 
@@ -230,6 +230,40 @@ def test_other_endpoints_carry_the_default_limit(client: FlaskClient) -> None:
 
     assert int(response.headers["X-RateLimit-Limit"]) > 0
     assert "Retry-After" not in response.headers  # only a 429 (or 503) says when to retry
+
+
+def test_users_behind_one_address_each_have_their_own_default_limit(
+    app: Flask, client: FlaskClient, alice_headers: dict[str, str], bob_headers: dict[str, str]
+) -> None:
+    app.config["RATELIMIT_DEFAULT"] = "3 per minute"
+
+    alices = [client.get("/api/v1/notes", headers=alice_headers) for _ in range(4)]
+    bobs = client.get("/api/v1/notes", headers=bob_headers)
+    anonymous = client.get("/api/v1/notes")
+
+    assert [r.status_code for r in alices[:3]] == [200, 200, 200]
+    assert_rate_limited(alices[3])
+    assert bobs.status_code == 200
+    assert anonymous.status_code == 401
+
+
+def test_refreshes_are_counted_for_their_session_holder_not_the_address(
+    app: Flask, client: FlaskClient, login: Any, alice: Any, bob: Any
+) -> None:
+    alices_refresh = login("alice")["refresh_token"]
+    bobs_refresh = login("bob")["refresh_token"]
+    app.config["RATELIMIT_DEFAULT"] = "2 per minute"
+
+    alices = []
+    for _ in range(3):
+        alices.append(refresh(client, alices_refresh))
+        if alices[-1].status_code == 200:
+            alices_refresh = alices[-1].json["refresh_token"]
+    bobs = refresh(client, bobs_refresh)
+
+    assert [r.status_code for r in alices[:2]] == [200, 200]
+    assert_rate_limited(alices[2])
+    assert bobs.status_code == 200
 
 
 def test_the_configured_default_limit_applies_to_other_endpoints() -> None:

@@ -119,6 +119,18 @@ def test_scoped_operations_document_403_and_their_required_scopes(
     assert all("403" in op["responses"] for op in (*notes.values(), *users.values()))
 
 
+def test_403_is_documented_exactly_where_a_live_token_can_be_refused(
+    document: dict[str, Any],
+) -> None:
+    # /auth/me refuses an OAuth client's token; any live token may ask /auth/token-info.
+    me = operations(document, "/auth/me")["get"]
+    token_info = operations(document, "/auth/token-info")["get"]
+
+    assert "403" in me["responses"]
+    assert "403" not in token_info["responses"]
+    assert "401" in token_info["responses"]
+
+
 def test_error_responses_are_documented_as_problem_json(document: dict[str, Any]) -> None:
     responses = document["components"]["responses"]
 
