@@ -9,8 +9,8 @@ notice is *killed*; one they do not is a *survivor*. Survivors of the first, fas
 
 In each stage a mutant runs only the tests that execute its statement (measured once per
 target and stage with coverage's per-test contexts), plus, in the second, the survivor tests
-in full; a mutant of code that runs at import time, or that no test reaches, runs the whole
-list.
+in full; a mutant of code that runs at import time runs the whole list, and one of code no
+test executes survives without a run.
 
 Mutants that cannot change behaviour are not counted: those inside type annotations (every
 module has `from __future__ import annotations`, so they are never evaluated) and those listed
@@ -50,7 +50,7 @@ import cosmic_ray.plugins
 from cosmic_ray.commands.init import init as generate_mutants
 from cosmic_ray.mutating import mutate_and_test, mutate_code
 from cosmic_ray.work_db import WorkDB
-from cosmic_ray.work_item import MutationSpec, TestOutcome, WorkItem, WorkResult
+from cosmic_ray.work_item import MutationSpec, TestOutcome, WorkerOutcome, WorkItem, WorkResult
 from coverage import CoverageData
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,7 +135,18 @@ class Stage:
         if self.by_line is None:
             self.by_line, seconds = self.measure()
             self.timeout = 3 * seconds + 60
-        reaching = set().union(*(self.by_line.get(line, set()) for line in lines)) - {""}
+        contexts = set().union(*(self.by_line.get(line, set()) for line in lines))
+        if not contexts:
+            # Not even at import time: no test executes this code, so none can notice.
+            before, after = changed_line(
+                Path(item.mutations[0].module_path).read_text(), item.mutations[0]
+            )
+            return WorkResult(
+                worker_outcome=WorkerOutcome.NORMAL,
+                test_outcome=TestOutcome.SURVIVED,
+                diff=f"(no test executes it)\n-{before}\n+{after}",
+            )
+        reaching = contexts - {""}
         selected = [shlex.quote(n) for n in sorted(reaching)] if reaching else list(self.tests)
         command = pytest_command([*selected, *self.always])
         return mutate_and_test(item.mutations, command, self.timeout)
@@ -331,7 +342,7 @@ def test_mutants(target: Target, items: list[WorkItem], equivalents: list[Equiva
             sys.exit(f"cosmic-ray could not run a mutant of {target.module}:\n{result.output}")
         print(
             f"  {number}/{len(runnable)} line {mutation.start_pos[0]} "
-            f"{mutation.operator_name}: {verdict}",
+            f"{mutation.operator_name}: {verdict.value}",
             flush=True,
         )
     return outcome

@@ -20,7 +20,6 @@ import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from hmac import compare_digest
 from typing import Any
 
 import jwt
@@ -222,7 +221,7 @@ def decode_verified(
     (the pinned algorithm, `iss`, `aud`, `exp`/`nbf`/`iat` with the configured leeway,
     `sub` verification). Then every claim we issue must be present in the raw token
     (before the library's defaults fill in `type`, `fresh` and `jti`), and the library's
-    defaults and CSRF check are applied. Every failure raises the exception the library's
+    defaults are applied. Every failure raises the exception the library's
     loaders turn into 401s; an expired token lacking a claim is refused as malformed, not
     as expired.
 
@@ -317,9 +316,8 @@ def _with_library_defaults(claims: dict[str, Any], csrf_value: str | None) -> di
     claims.setdefault("type", "access")
     claims.setdefault("fresh", False)
     claims.setdefault("jti", None)
-    if csrf_value:
-        if "csrf" not in claims:
-            raise JWTDecodeError("Missing claim: csrf")
-        if not compare_digest(claims["csrf"], csrf_value):
-            raise CSRFError("CSRF double submit tokens do not match")
+    if csrf_value is not None:
+        # The library passes one only for tokens read from its cookies, which are off
+        # (`JWT_TOKEN_LOCATION` is headers); the browser mode checks its own CSRF value.
+        raise CSRFError("tokens are read from the Authorization header only")
     return claims

@@ -14,6 +14,7 @@ import jwt
 import pytest
 from flask import Flask
 from flask_jwt_extended import JWTManager, decode_token, verify_jwt_in_request, view_decorators
+from flask_jwt_extended.exceptions import CSRFError
 
 from myapi.adapters.flask_jwt_extended import SingleDecodeJWTManager
 from myapi.extensions import jwt as jwt_manager
@@ -82,3 +83,11 @@ def test_a_refused_token_is_parsed_once_per_request(
                 decode_token(tampered)
 
     assert parses == ["parse"]
+
+
+def test_a_cookie_csrf_value_from_the_library_is_refused(
+    app: Flask, alice_tokens: dict[str, Any]
+) -> None:
+    # The library passes one only for tokens read from its own cookies, which are off here.
+    with app.test_request_context(), pytest.raises(CSRFError):
+        decode_token(alice_tokens["access_token"], csrf_value="anything")

@@ -291,6 +291,8 @@ def test_an_access_token_living_longer_than_the_configured_lifetime_is_rejected(
 ) -> None:
     iat = access_claims["iat"]
     lifetime = app.config["ACCESS_TOKEN_MINUTES"] * 60
+    # A client token's lifetime unlike this one's, so a user's token is held to its own.
+    app.config["CLIENT_TOKEN_MINUTES"] = 60
 
     assert_each_invalid_token(
         {
