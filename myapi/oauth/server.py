@@ -43,7 +43,14 @@ from myapi.security.authentication import bearer_credential
 from myapi.security.policy import REALM, bearer_challenge
 from myapi.security.scopes import effective_scope, format_scope, parse_scope
 from myapi.security.tokens import new_token_id, sign_token
-from myapi.services.clients import find_client, secret_matches
+from myapi.services.clients import (
+    CLIENT_CREDENTIALS,
+    PUBLIC,
+    allowance_for,
+    find_client,
+    grants_of,
+    secret_matches,
+)
 from myapi.services.sessions import end_token
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
@@ -83,7 +90,8 @@ def one_client_authentication() -> None:
 
 
 class RegisteredClient(ClientMixin):
-    """An `OAuthClient` row as Authlib sees it: a confidential client with a secret."""
+    """An `OAuthClient` row as Authlib sees it: confidential (a secret, Basic or post) or
+    public (no secret: `none` is its only authentication method, PKCE its proof)."""
 
     def __init__(self, record: OAuthClient) -> None:
         self.record = record
@@ -96,10 +104,12 @@ class RegisteredClient(ClientMixin):
         return secret_matches(self.record, client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if self.record.client_type == PUBLIC:
+            return method == "none"
         return method in CLIENT_AUTH_METHODS
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type in GRANT_TYPES
+        return grant_type in grants_of(self.record)
 
     def get_allowed_scope(self, scope: str | None) -> str | None:
         """The requested scopes if all are granted (omitted: all allowed); None refuses.
@@ -110,7 +120,7 @@ class RegisteredClient(ClientMixin):
         """
         if scope is not None and not CLIENT_SCOPE.matches(scope):
             return None
-        allowance = parse_scope(self.record.scope)
+        allowance = allowance_for(self.record, CLIENT_CREDENTIALS)
         requested = parse_scope(scope) if scope is not None else allowance
         granted = effective_scope(requested, allowance)
         if not requested or granted != requested:
