@@ -44,6 +44,11 @@ class UserTokenRequired(Exception):
     """A client's token at an operation that acts for a person (a note's owner, an account)."""
 
 
+class AppTokenRefused(Exception):
+    """An app's token (delegated by a user) at an operation on the account or its
+    credentials, which only the user may do themselves."""
+
+
 class FreshLoginRequired(Exception):
     """The operation needs a token from a recent password login."""
 
