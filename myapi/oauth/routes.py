@@ -26,6 +26,7 @@ from myapi.oauth.schemas import (
     TokenResponseSchema,
 )
 from myapi.oauth.server import (
+    APP_AUTH_METHODS,
     CLIENT_AUTH_METHODS,
     GRANT_TYPES,
     authorization_server,
@@ -34,7 +35,7 @@ from myapi.oauth.server import (
 from myapi.openapi import BEARER_SCHEME
 from myapi.public_urls import absolute_url
 from myapi.security.policy import TwoCredentials
-from myapi.security.scopes import CLIENT_SCOPES
+from myapi.security.scopes import CLIENT_SCOPES, DELEGATED_SCOPES
 
 CLIENT_SCHEME = "clientBasic"
 
@@ -138,21 +139,24 @@ def introspect() -> Response:
 @blp.route("/.well-known/oauth-authorization-server", methods=["GET"])
 @blp.response(200, MetadataSchema)
 def metadata() -> Any:
-    """Authorization server metadata (RFC 8414).
+    """Authorization server metadata (RFC 8414, with RFC 9207's `iss` parameter).
 
-    Endpoint URLs start with PUBLIC_URL, never with the Host this request named.
-    `response_types_supported` is empty: there is no authorization endpoint.
+    Endpoint URLs start with PUBLIC_URL, never with the Host this request named. The
+    authorization endpoint answers `response_type=code` only, with PKCE `S256` required.
     """
     return {
         "issuer": current_app.config["JWT_ISSUER"],
+        "authorization_endpoint": absolute_url("oauth_pages.authorize"),
         "token_endpoint": absolute_url("oauth.token"),
         "revocation_endpoint": absolute_url("oauth.revoke"),
         "introspection_endpoint": absolute_url("oauth.introspect"),
         "jwks_uri": absolute_url("oauth.jwks"),
         "grant_types_supported": GRANT_TYPES,
-        "response_types_supported": [],
-        "scopes_supported": list(CLIENT_SCOPES),
-        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "response_types_supported": ["code"],
+        "scopes_supported": list(dict.fromkeys(CLIENT_SCOPES + DELEGATED_SCOPES)),
+        "token_endpoint_auth_methods_supported": APP_AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
     }

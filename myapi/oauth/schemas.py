@@ -93,6 +93,7 @@ class MetadataSchema(ma.Schema):
     """RFC 8414 authorization server metadata."""
 
     issuer = ma.fields.String(required=True)
+    authorization_endpoint = ma.fields.String(required=True)
     token_endpoint = ma.fields.String(required=True)
     revocation_endpoint = ma.fields.String(required=True)
     introspection_endpoint = ma.fields.String(required=True)
@@ -104,4 +105,9 @@ class MetadataSchema(ma.Schema):
     revocation_endpoint_auth_methods_supported = ma.fields.List(ma.fields.String(), required=True)
     introspection_endpoint_auth_methods_supported = ma.fields.List(
         ma.fields.String(), required=True
+    )
+    code_challenge_methods_supported = ma.fields.List(ma.fields.String(), required=True)
+    authorization_response_iss_parameter_supported = ma.fields.Boolean(
+        required=True,
+        metadata={"description": "RFC 9207: `iss` is on every authorization response."},
     )

@@ -529,6 +529,15 @@ class OAuthServer(AuthorizationServer):
         self.register_endpoint(TokenRevocation)
         self.register_endpoint(TokenIntrospection)
 
+    def authenticate_client(
+        self, request: OAuth2Request, methods: list[str], endpoint: str = "token"
+    ) -> RegisteredClient:
+        """A request carrying a secret (HTTP Basic, or `client_secret` in the form, even
+        empty) must authenticate with it: `none` is only for a request that sends none."""
+        if "none" in methods and (basic_user() is not None or "client_secret" in request.form):
+            methods = [method for method in methods if method != "none"]
+        return super().authenticate_client(request, methods, endpoint)
+
     def query_client(self, client_id: str) -> RegisteredClient | None:
         """An active client only: a disabled one fails authentication like an unknown one."""
         record = find_client(client_id)
