@@ -97,13 +97,15 @@ def _errors(*statuses: int) -> Any:
 @blp.response(200, TokenResponseSchema)
 @_errors(400, 401)
 def token() -> Response:
-    """Client credentials grant (RFC 6749 4.4): a client's own access token, no refresh token.
+    """The token endpoint: a service's own token (client credentials, RFC 6749 4.4, no
+    refresh token), or an app's tokens acting for a user (authorization code with PKCE,
+    RFC 6749 4.1 and RFC 7636; refresh token, RFC 6749 6, rotated on every use).
 
     Rate limited per client (OAUTH_TOKEN_LIMIT_PER_CLIENT, counting the tokens issued to it)
     and, like every route, per address (RATELIMIT_DEFAULT, counting every attempt). A
     request authenticating the client in two ways is 400 `invalid_request`. Errors are
     RFC 6749 5.2 JSON: 401 `invalid_client` (with a Basic challenge), 400 `invalid_request`,
-    `invalid_scope`, `unsupported_grant_type`.
+    `invalid_grant`, `invalid_scope`, `unauthorized_client`, `unsupported_grant_type`.
     """
     return authorization_server.create_token_response()
 
