@@ -21,21 +21,29 @@ from myapi.oauth.schemas import (
     IntrospectionSchema,
     MetadataSchema,
     OAuthErrorSchema,
+    OpenIDConfigurationSchema,
     TokenParameterSchema,
     TokenRequestSchema,
     TokenResponseSchema,
+    UserInfoSchema,
 )
 from myapi.oauth.server import (
     APP_AUTH_METHODS,
     CLIENT_AUTH_METHODS,
     GRANT_TYPES,
+    PROMPTS,
     authorization_server,
     one_client_authentication,
+    user_info,
 )
 from myapi.openapi import BEARER_SCHEME
 from myapi.public_urls import absolute_url
+from myapi.security.authorization import require_scope
+from myapi.security.key_material import ALGORITHMS
 from myapi.security.policy import TwoCredentials
+from myapi.security.principal import caller
 from myapi.security.scopes import CLIENT_SCOPES, DELEGATED_SCOPES
+from myapi.services.clients import AUTHORIZATION_CODE, REFRESH_TOKEN
 
 CLIENT_SCHEME = "clientBasic"
 
@@ -160,5 +168,51 @@ def metadata() -> Any:
         "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+    }
+
+
+#: The claims ID tokens and UserInfo may carry.
+OPENID_CLAIMS = (
+    "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
+    "preferred_username", "email",
+)  # fmt: skip
+
+
+@blp.route("/oauth/userinfo", methods=["GET"])
+@require_scope("openid", apps=True)
+@blp.response(200, UserInfoSchema)
+def userinfo() -> Any:
+    """OpenID Connect UserInfo, for an app's token holding `openid`: `sub`, and with
+    `profile` the username, with `email` the email address."""
+    principal = caller()
+    return user_info(principal.account, principal.scope)
+
+
+@blp.route("/.well-known/openid-configuration", methods=["GET"])
+@blp.response(200, OpenIDConfigurationSchema)
+def openid_configuration() -> Any:
+    """OpenID Connect Discovery: where to send users, exchange codes, verify ID tokens.
+
+    ID tokens are signed with the asymmetric keys of `TOKEN_SIGNING=keys` (in the JWKS).
+    Endpoint URLs start with PUBLIC_URL; `issuer` is JWT_ISSUER, the `iss` of every token
+    and authorization response (OpenID clients expect it to be the https URL this document
+    is served under).
+    """
+    return {
+        "issuer": current_app.config["JWT_ISSUER"],
+        "authorization_endpoint": absolute_url("oauth_pages.authorize"),
+        "token_endpoint": absolute_url("oauth.token"),
+        "userinfo_endpoint": absolute_url("oauth.userinfo"),
+        "jwks_uri": absolute_url("oauth.jwks"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": list(ALGORITHMS),
+        "scopes_supported": list(DELEGATED_SCOPES),
+        "claims_supported": list(OPENID_CLAIMS),
+        "grant_types_supported": [AUTHORIZATION_CODE, REFRESH_TOKEN],
+        "token_endpoint_auth_methods_supported": APP_AUTH_METHODS,
+        "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": sorted(PROMPTS),
         "authorization_response_iss_parameter_supported": True,
     }

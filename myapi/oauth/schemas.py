@@ -136,3 +136,31 @@ class MetadataSchema(ma.Schema):
         required=True,
         metadata={"description": "RFC 9207: `iss` is on every authorization response."},
     )
+
+
+class UserInfoSchema(ma.Schema):
+    """OpenID Connect UserInfo (Core 5.3): what the token's scopes reveal."""
+
+    sub = ma.fields.String(required=True, metadata={"description": "The user id."})
+    preferred_username = ma.fields.String(metadata={"description": "With scope `profile`."})
+    email = ma.fields.String(metadata={"description": "With scope `email` (not verified)."})
+
+
+class OpenIDConfigurationSchema(ma.Schema):
+    """OpenID Connect Discovery 1.0 provider metadata."""
+
+    issuer = ma.fields.String(required=True)
+    authorization_endpoint = ma.fields.String(required=True)
+    token_endpoint = ma.fields.String(required=True)
+    userinfo_endpoint = ma.fields.String(required=True)
+    jwks_uri = ma.fields.String(required=True)
+    response_types_supported = ma.fields.List(ma.fields.String(), required=True)
+    subject_types_supported = ma.fields.List(ma.fields.String(), required=True)
+    id_token_signing_alg_values_supported = ma.fields.List(ma.fields.String(), required=True)
+    scopes_supported = ma.fields.List(ma.fields.String(), required=True)
+    claims_supported = ma.fields.List(ma.fields.String(), required=True)
+    grant_types_supported = ma.fields.List(ma.fields.String(), required=True)
+    token_endpoint_auth_methods_supported = ma.fields.List(ma.fields.String(), required=True)
+    code_challenge_methods_supported = ma.fields.List(ma.fields.String(), required=True)
+    prompt_values_supported = ma.fields.List(ma.fields.String(), required=True)
+    authorization_response_iss_parameter_supported = ma.fields.Boolean(required=True)

@@ -19,6 +19,7 @@ the implicit grant.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar
@@ -29,7 +30,6 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6749 import (
     AccessDeniedError,
-    AuthorizationCodeMixin,
     ClientMixin,
     InvalidClientError,
     InvalidGrantError,
@@ -38,11 +38,16 @@ from authlib.oauth2.rfc6749 import (
     UnauthorizedClientError,
     grants,
 )
+from authlib.oauth2.rfc6749.hooks import hooked
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oidc.core import AuthorizationCodeMixin as OpenIDAuthorizationCodeMixin
+from authlib.oidc.core import OpenIDCode, UserInfo
+from authlib.oidc.core.grants.util import is_openid_scope
 from flask import Response, current_app
 from flask import request as flask_request
+from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from myapi.clock import epoch_seconds, utcnow
 from myapi.http_policy import FORM_MIMETYPE
@@ -51,9 +56,10 @@ from myapi.models import AuthorizationCode, OAuthClient, User
 from myapi.oauth.inspection import ActiveToken, Holder, active_token, introspection_claims
 from myapi.oauth.ratelimits import basic_user, claimed_client_id
 from myapi.oauth.schemas import CLIENT_SCOPE
+from myapi.security import key_ring
 from myapi.security.authentication import TokenRejected, bearer_credential
 from myapi.security.policy import REALM, bearer_challenge
-from myapi.security.principal import Kind, Principal
+from myapi.security.principal import Account, Kind, Principal
 from myapi.security.redirect_uris import redirect_uri_matches
 from myapi.security.scopes import effective_scope, format_scope, parse_scope
 from myapi.security.tokens import TokenPair, new_token_id, sign_token
@@ -76,6 +82,7 @@ CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 APP_AUTH_METHODS = [*CLIENT_AUTH_METHODS, "none"]
 GRANT_TYPES = [CLIENT_CREDENTIALS, AUTHORIZATION_CODE, REFRESH_TOKEN]
 PROMPTS = frozenset({"none", "login", "consent"})
+_NONCE = re.compile(r"[\x20-\x7e]{1,255}")
 BASIC_CHALLENGE = f'Basic realm="{REALM}"'
 # An empty 200 (RFC 7009 2.2): nothing to parse, so no content type.
 _NO_STORE = [header for header in default_json_headers if header[0] != "Content-Type"]
@@ -240,8 +247,8 @@ def _token_response(pair: TokenPair) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class IssuedCode(AuthorizationCodeMixin):
-    """A stored authorization code as Authlib's grant and PKCE extension read it."""
+class IssuedCode(OpenIDAuthorizationCodeMixin):
+    """A stored authorization code as Authlib's grant, PKCE and OpenID extensions read it."""
 
     row: AuthorizationCode
 
@@ -250,6 +257,12 @@ class IssuedCode(AuthorizationCodeMixin):
 
     def get_scope(self) -> str:
         return self.row.scope
+
+    def get_nonce(self) -> str | None:
+        return self.row.nonce
+
+    def get_auth_time(self) -> int:
+        return epoch_seconds(self.row.auth_time)
 
     @property
     def code_challenge(self) -> str:
@@ -288,6 +301,7 @@ class AppAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 raise InvalidScopeError("The requested scope exceeds what this app may ask for.")
             request.scope = scope
             _validate_prompt(request.payload.data.get("prompt"))
+            _validate_nonce(request.payload.data.get("nonce"))
             self.execute_hook("after_validate_authorization_request_payload", redirect_uri)
         except OAuth2Error as error:
             error.redirect_uri = redirect_uri
@@ -326,16 +340,85 @@ class AppAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def authenticate_user(self, authorization_code: Any) -> Any:
         return authorization_code
 
+    @hooked
     def create_token_response(self) -> tuple[int, dict[str, Any], list]:
+        """The app's pair; with `openid`, `IdToken` adds the ID token (an `after` hook)."""
+        row = self.request.authorization_code.row
         try:
-            pair = delegation.exchange_code(
-                self.request.authorization_code.row, self.request.client.record, _device()
-            )
+            pair = delegation.exchange_code(row, self.request.client.record, _device())
         except delegation.GrantRefused:
             raise InvalidGrantError("The code is invalid, expired or already used.") from None
+        self.request.user = delegation.code_user(row)
         token = _token_response(pair)
         self.save_token(token)
         return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
+def user_info(user: User | Account, scope: str) -> UserInfo:
+    """What `openid`, `profile` and `email` tell an app about the user (ID token, userinfo).
+
+    `sub` is the user id, the same in every app's view (public subject identifiers). The
+    email is the account's; myapi does not verify emails, so `email_verified` is not claimed.
+    """
+    scopes = parse_scope(scope)
+    claims = UserInfo(sub=str(user.id))
+    if "profile" in scopes:
+        claims["preferred_username"] = user.username
+    if "email" in scopes:
+        claims["email"] = user.email
+    return claims
+
+
+class IdToken(OpenIDCode):
+    """OpenID Connect for the code grant, through Authlib: with `openid` in the grant's
+    scope the token response gains an ID token (`iss`, `sub`, `aud` = the app, `exp`,
+    `iat`, `auth_time`, `nonce`, `at_hash`), signed with the current asymmetric key and
+    named by `kid`, so an app verifies it from the JWKS. Apps are refused `openid` in
+    shared-secret mode (`services.clients.client_scope`).
+
+    Authlib's `prompt` handling is not registered: the pages decide `prompt`
+    (`oauth.authorize`), after the sign-in cookie is read.
+    """
+
+    def __call__(self, grant: Any) -> None:
+        grant.register_hook("after_create_token_response", self.process_token)
+        if is_openid_scope(grant.request.payload.scope):
+            grant.register_hook(
+                "after_validate_authorization_request_payload",
+                self.validate_openid_authorization_request,
+            )
+
+    def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
+        """A nonce this app already used is refused: it would make ID tokens replayable."""
+        return delegation.nonce_used(request.payload.client_id, nonce)
+
+    def get_client_algorithm(self, client: RegisteredClient) -> str:
+        return key_ring.signing_key().algorithm
+
+    def get_encode_header(self, client: RegisteredClient) -> dict[str, str]:
+        signer = key_ring.signing_key()
+        return {"alg": signer.algorithm, "kid": signer.kid, "typ": "JWT"}
+
+    def resolve_client_private_key(self, client: RegisteredClient) -> Any:
+        signer = key_ring.signing_key()
+        return _JOSE_KEYS[signer.algorithm].import_key(signer.private_key)
+
+    def get_client_claims(self, client: RegisteredClient) -> dict[str, Any]:
+        now = epoch_seconds(utcnow())
+        lifetime = current_app.config["ACCESS_TOKEN_MINUTES"] * 60
+        return {"iss": issuer(), "aud": client.client_id, "iat": now, "exp": now + lifetime}
+
+    def generate_user_info(self, user: User, scope: str) -> UserInfo:
+        return user_info(user, scope)
+
+
+_JOSE_KEYS = {"ES256": ECKey, "RS256": RSAKey, "EdDSA": OKPKey}
+
+
+def _validate_nonce(nonce: str | None) -> None:
+    """1-255 printable ASCII characters: it is stored with the code and echoed in the ID token."""
+    if nonce is not None and not _NONCE.fullmatch(nonce):
+        raise InvalidRequestError("nonce is 1-255 printable ASCII characters.")
 
 
 def _validate_prompt(prompt: str | None) -> None:
@@ -524,7 +607,7 @@ class OAuthServer(AuthorizationServer):
         super().__init__()
         self.register_token_generator("default", issue_client_token)
         self.register_grant(ClientCredentialsGrant)
-        self.register_grant(AppAuthorizationCodeGrant, [RequiredS256(required=True)])
+        self.register_grant(AppAuthorizationCodeGrant, [RequiredS256(required=True), IdToken()])
         self.register_grant(AppRefreshTokenGrant)
         self.register_endpoint(TokenRevocation)
         self.register_endpoint(TokenIntrospection)

@@ -185,6 +185,22 @@ def _code_reused(row: AuthorizationCode) -> None:
         )
 
 
+def code_user(row: AuthorizationCode) -> User | None:
+    return db.session.get(User, row.user_id)
+
+
+def nonce_used(client_id: str | None, nonce: str) -> bool:
+    """Whether this app already sent this OpenID Connect nonce in an earlier request."""
+    return (
+        db.session.scalar(
+            select(AuthorizationCode.code_hash).where(
+                AuthorizationCode.client_id == client_id, AuthorizationCode.nonce == nonce
+            )
+        )
+        is not None
+    )
+
+
 def exchange_code(row: AuthorizationCode, client: OAuthClient, device: Device) -> TokenPair:
     """Spend the code and open the app's grant, in one unit of work.
 
