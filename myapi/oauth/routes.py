@@ -46,6 +46,7 @@ from myapi.security.scopes import CLIENT_SCOPES, DELEGATED_SCOPES
 from myapi.services.clients import AUTHORIZATION_CODE, REFRESH_TOKEN
 
 CLIENT_SCHEME = "clientBasic"
+OAUTH2_SCHEME = "oauth2"
 
 
 @blp.record_once
@@ -58,6 +59,25 @@ def _document_client_authentication(_state: Any) -> None:
             "description": "client_secret_basic: the client id and secret. The token, "
             "revocation and introspection endpoints also take them as form fields "
             "(client_secret_post).",
+        },
+    )
+    # How a client obtains the bearer tokens the API takes: the flows this server offers.
+    # Documented only, never required of an operation (the bearer scheme is).
+    every_scope = {scope: scope for scope in dict.fromkeys(CLIENT_SCOPES + DELEGATED_SCOPES)}
+    api.spec.components.security_scheme(
+        OAUTH2_SCHEME,
+        {
+            "type": "oauth2",
+            "description": "The flows this authorization server offers; see docs/oauth.md.",
+            "flows": {
+                "clientCredentials": {"tokenUrl": "/oauth/token", "scopes": every_scope},
+                "authorizationCode": {
+                    "authorizationUrl": "/oauth/authorize",
+                    "tokenUrl": "/oauth/token",
+                    "refreshUrl": "/oauth/token",
+                    "scopes": every_scope,
+                },
+            },
         },
     )
 
