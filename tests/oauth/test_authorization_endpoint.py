@@ -19,6 +19,7 @@ from tests.helpers.authorization import (
     redirect_params,
     sign_in,
 )
+from tests.helpers.http import PASSWORD
 from tests.helpers.logs import LogLines
 from tests.helpers.oauth import Credentials
 
@@ -315,3 +316,40 @@ def test_logging_out_everywhere_ends_the_sign_in_at_the_pages(
     client.post("/auth/logout-all", headers=alice_headers)
 
     assert 'name="password"' in client.get(url).get_data(as_text=True)
+
+
+def test_the_sign_in_page_limits_wrong_passwords_per_account_like_login(
+    client: FlaskClient, alice: User, web_app: Credentials
+) -> None:
+    url = authorize_query(web_app.client_id, new_pkce())
+    page = client.get(url)
+
+    failures = [
+        post_form(client, url, page, action="sign-in", username="alice", password="wrong")
+        for _ in range(5)
+    ]
+    sixth = post_form(client, url, page, action="sign-in", username="ALICE", password=PASSWORD)
+
+    assert [response.status_code for response in failures] == [401] * 5
+    assert sixth.status_code == 429
+
+
+def test_successful_sign_ins_do_not_use_up_the_account_limit(
+    app: Any, alice: User, web_app: Credentials
+) -> None:
+    url = authorize_query(web_app.client_id, new_pkce())
+
+    answers = [sign_in(app.test_client(), url).status_code for _ in range(7)]
+
+    assert answers == [200] * 7
+
+
+def test_prompt_login_signs_in_once_then_returns_to_the_app(
+    client: FlaskClient, alice: User, web_app: Credentials
+) -> None:
+    authorize_and_allow(client, authorize_query(web_app.client_id, new_pkce()))
+    url = authorize_query(web_app.client_id, new_pkce(), prompt="login")
+
+    after_sign_in = sign_in(client, url)
+
+    assert "code" in redirect_params(after_sign_in)
