@@ -221,3 +221,21 @@ def test_a_code_for_a_disabled_user_opens_nothing(
     set_active(alice, False)
 
     assert_oauth_error(exchange(web_app, code, verifier), 400, "invalid_grant")
+
+
+def test_prune_keeps_a_spent_code_for_a_day_then_deletes_it(
+    app: Any,
+    clock: Clock,
+    issued: Callable[..., Any],
+    web_app: Credentials,
+    exchange: Callable[..., Any],
+) -> None:
+    code, verifier = issued()
+    exchange(web_app, code, verifier)
+    result = app.test_cli_runner().invoke(args=["tokens", "prune"])
+    assert "0 authorization code(s) and 0 sign-in(s)" in result.output
+
+    clock.advance(days=1, seconds=61)
+    result = app.test_cli_runner().invoke(args=["tokens", "prune"])
+
+    assert "1 authorization code(s) and 1 sign-in(s)" in result.output
