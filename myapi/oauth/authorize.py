@@ -36,7 +36,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from myapi.extensions import limiter
 from myapi.logs import audit
-from myapi.oauth.server import Authorization, authorization_server
+from myapi.oauth.server import Authorization, authorization_server, requested_client_id
 from myapi.ratelimits import client_ip, refund_hit
 from myapi.security.scopes import delegated_allowance, effective_scope, format_scope
 from myapi.services import accounts, delegation
@@ -117,9 +117,9 @@ def _page(template: str, status: int, redirect_uri: str | None = None, **context
     """An HTML page that no one may frame, cache, or load anything into but its own style."""
     nonce = secrets.token_urlsafe(16)
     seed, new_seed = _csrf_seed()
-    html = render_template(
-        template, nonce=nonce, csrf_token=_csrf_value(seed), action=request.full_path, **context
-    )
+    # The forms have no action: they post to this very URL, query string and any path
+    # prefix of PUBLIC_URL included.
+    html = render_template(template, nonce=nonce, csrf_token=_csrf_value(seed), **context)
     response = Response(html, status, mimetype="text/html")
     # The form posts here; after Allow or Deny the browser follows the redirect to the app,
     # which `form-action` must also name (browsers apply it to the redirect).
@@ -147,7 +147,7 @@ def _refused(error: OAuth2Error) -> Response:
     """Back to the app when its redirect URI is valid; an error page here otherwise."""
     if error.redirect_uri:
         return authorization_server.handle_error_response(None, error)
-    audit("oauth_authorization_refused", error=error.error, client_id=request.args.get("client_id"))
+    audit("oauth_authorization_refused", error=error.error, client_id=requested_client_id())
     return _error_page(error.description or "The request from the app is not valid.")
 
 

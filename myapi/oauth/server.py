@@ -52,7 +52,7 @@ from joserfc.jwk import ECKey, OKPKey, RSAKey
 from myapi.clock import epoch_seconds, utcnow
 from myapi.http_policy import FORM_MIMETYPE
 from myapi.logs import audit
-from myapi.models import AuthorizationCode, OAuthClient, User
+from myapi.models import CLIENT_ID_FORMAT, AuthorizationCode, OAuthClient, User
 from myapi.oauth.inspection import ActiveToken, Holder, active_token, introspection_claims
 from myapi.oauth.ratelimits import basic_user, claimed_client_id
 from myapi.oauth.schemas import CLIENT_SCOPE
@@ -226,6 +226,13 @@ class Authorization:
     user: User
     auth_time: datetime
     scope: str
+
+
+def requested_client_id() -> str | None:
+    """The client id an authorization request names (query or form), if it has the shape
+    of one: what its audit events may say without echoing anything else."""
+    named = flask_request.values.get("client_id")
+    return named if named and CLIENT_ID_FORMAT.fullmatch(named) else None
 
 
 def issuer() -> str:
@@ -652,7 +659,7 @@ class OAuthServer(AuthorizationServer):
         """
         if error.redirect_uri:
             params = [*error.get_body(), ("iss", issuer())]
-            audit("oauth_authorization_refused", error=error.error, client_id=claimed_client_id())
+            audit("oauth_authorization_refused", error=error.error, client_id=requested_client_id())
             return self.handle_response(
                 302, "", [("Location", add_params_to_uri(error.redirect_uri, params))]
             )

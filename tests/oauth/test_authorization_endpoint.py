@@ -353,3 +353,13 @@ def test_prompt_login_signs_in_once_then_returns_to_the_app(
     after_sign_in = sign_in(client, url)
 
     assert "code" in redirect_params(after_sign_in)
+
+
+def test_a_refused_request_is_audited_without_echoing_what_the_caller_sent(
+    client: FlaskClient, logs: LogLines
+) -> None:
+    client.get(authorize_query("client_evil\r\nforged: line", new_pkce()))
+
+    event = logs.events("oauth_authorization_refused")[-1]
+    assert event["client_id"] is None
+    assert event["error"] == "invalid_client"
