@@ -185,7 +185,7 @@ def metadata() -> Any:
         "response_types_supported": ["code"],
         "scopes_supported": list(dict.fromkeys(CLIENT_SCOPES + DELEGATED_SCOPES)),
         "token_endpoint_auth_methods_supported": APP_AUTH_METHODS,
-        "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": APP_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,

@@ -541,7 +541,8 @@ class InvalidBearerToken(OAuth2Error):
 
 
 class TokenRevocation(RevocationEndpoint):
-    """RFC 7009, for clients (their own tokens) and for users with a bearer token (theirs).
+    """RFC 7009, for clients (their own tokens, a public app with its `client_id` alone) and
+    for users with a bearer token (theirs).
 
     A token that is unknown, malformed, expired, already revoked or someone else's gets
     the same empty 200 and changes nothing (RFC 7009 2.2): the answer never tells a
@@ -549,7 +550,7 @@ class TokenRevocation(RevocationEndpoint):
     recognised by itself (RFC 7009 2.1 lets the server ignore it).
     """
 
-    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    CLIENT_AUTH_METHODS = APP_AUTH_METHODS
 
     def authenticate_endpoint_client(self, request: OAuth2Request) -> Holder:
         bearer = bearer_credential()

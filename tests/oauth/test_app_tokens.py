@@ -12,7 +12,8 @@ from myapi.models import User
 from myapi.services.accounts import set_role
 from tests.helpers.authorization import APP_REDIRECT, authorize_and_allow, authorize_query, new_pkce
 from tests.helpers.clock import Clock
-from tests.helpers.http import assert_problem, bearer
+from tests.helpers.http import PASSWORD, assert_problem, bearer
+from tests.helpers.logs import LogLines
 from tests.helpers.oauth import TOKEN, Credentials, assert_oauth_error
 
 
@@ -199,3 +200,58 @@ def test_the_app_can_revoke_its_own_token(
     assert (
         client.get("/api/v1/notes", headers=bearer(app_tokens["access_token"])).status_code == 401
     )
+
+
+def test_a_public_app_revokes_its_grant_with_its_client_id_alone(
+    client: FlaskClient, alice: User, native_app: Credentials, exchange: Callable[..., Any]
+) -> None:
+    pkce = new_pkce()
+    code = authorize_and_allow(client, authorize_query(native_app.client_id, pkce))["code"]
+    tokens = exchange(native_app, code, pkce.verifier).json
+
+    revoked = client.post(
+        "/oauth/revoke", data={"token": tokens["refresh_token"], "client_id": native_app.client_id}
+    )
+
+    assert revoked.status_code == 200
+    assert client.get("/api/v1/notes", headers=bearer(tokens["access_token"])).status_code == 401
+
+
+def test_a_confidential_app_cannot_revoke_without_its_secret(
+    client: FlaskClient, app_tokens: dict[str, Any], web_app: Credentials
+) -> None:
+    response = client.post(
+        "/oauth/revoke", data={"token": app_tokens["refresh_token"], "client_id": web_app.client_id}
+    )
+
+    assert_oauth_error(response, 401, "invalid_client")
+    assert (
+        client.get("/api/v1/notes", headers=bearer(app_tokens["access_token"])).status_code == 200
+    )
+
+
+def test_no_code_token_verifier_secret_or_password_reaches_the_logs(
+    client: FlaskClient, alice: User, web_app: Credentials, logs: LogLines
+) -> None:
+    pkce = new_pkce()
+    code = authorize_and_allow(client, authorize_query(web_app.client_id, pkce))["code"]
+    tokens = client.post(
+        TOKEN,
+        data={
+            "grant_type": "authorization_code", "code": code, "code_verifier": pkce.verifier,
+            "redirect_uri": APP_REDIRECT,
+        },
+        headers=web_app.basic,
+    ).json  # fmt: skip
+    client.post(
+        TOKEN,
+        data={"grant_type": "authorization_code", "code": code, "code_verifier": pkce.verifier,
+              "redirect_uri": APP_REDIRECT},
+        headers=web_app.basic,
+    )  # fmt: skip
+
+    text = logs.text()
+    for secret in (code, pkce.verifier, tokens["access_token"], tokens["refresh_token"],
+                   web_app.secret, PASSWORD, pkce.challenge):  # fmt: skip
+        assert secret not in text
+    assert logs.events("authorization_code_reused")

@@ -41,8 +41,8 @@ def test_the_metadata_names_the_endpoints_grants_and_methods(client: FlaskClient
         "notes:write", "openid", "profile", "email",
     ]  # fmt: skip
     assert body["token_endpoint_auth_methods_supported"] == [*METHODS, "none"]
-    for endpoint in ("revocation", "introspection"):
-        assert body[f"{endpoint}_endpoint_auth_methods_supported"] == METHODS
+    assert body["revocation_endpoint_auth_methods_supported"] == [*METHODS, "none"]
+    assert body["introspection_endpoint_auth_methods_supported"] == METHODS
 
 
 def test_public_url_is_the_base_of_every_endpoint(app: Flask, client: FlaskClient) -> None:
