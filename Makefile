@@ -21,6 +21,7 @@ HOST := 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 SPA_PORT := 5173
+OAUTH_DEMO_PORT ?= 5174
 
 # Stamp files: the installs rerun only when the files that define them change.
 INSTALLED := $(VENV)/.installed
@@ -42,7 +43,7 @@ spa: migrate
 
 # The API on 5000 and examples/third-party-app on 5174; Ctrl-C stops both (docs/oauth.md).
 oauth-demo: $(INSTALLED_DEV)
-	$(BIN)/python examples/third-party-app/demo.py
+	API_PORT=$(PORT) APP_PORT=$(OAUTH_DEMO_PORT) $(BIN)/python examples/third-party-app/demo.py
 
 migrate: $(INSTALLED) .env
 	$(FLASK) db upgrade

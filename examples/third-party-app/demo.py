@@ -2,8 +2,9 @@
 
 On first run it prepares everything in `instance/oauth-demo/` (its own SQLite database, a
 signing key encryption key, the app's client credentials and a demo account), then starts
-the API on http://127.0.0.1:5000 in keys mode and the app on http://127.0.0.1:5174, and
-prints where to go. Ctrl-C stops both. Delete `instance/oauth-demo/` to start afresh.
+the API on http://127.0.0.1:5000 in keys mode and the app on http://127.0.0.1:5174 (ports
+from API_PORT and APP_PORT), and prints where to go. Ctrl-C stops both. Delete
+`instance/oauth-demo/` to start afresh.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -24,8 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 STATE_DIR = ROOT / "instance" / "oauth-demo"
 STATE = STATE_DIR / "state.json"
-API_URL = "http://127.0.0.1:5000"
-APP_URL = "http://127.0.0.1:5174"
+API_PORT = os.environ.get("API_PORT", "5000")
+API_URL = f"http://127.0.0.1:{API_PORT}"
+APP_URL = f"http://127.0.0.1:{os.environ.get('APP_PORT', '5174')}"
 DEMO_USER = "demo"
 
 
@@ -93,6 +96,10 @@ def prepare() -> tuple[dict[str, str], dict[str, str]]:
             "--password-stdin", stdin=state["password"] + "\n",
         )  # fmt: skip
         _save(state)
+    if state.get("app_url", APP_URL) != APP_URL:
+        _flask(env, "clients", "set-redirect-uris", state["client_id"], f"{APP_URL}/callback")
+    state["app_url"] = APP_URL
+    _save(state)
     return state, env
 
 
@@ -107,9 +114,11 @@ def _wait_for(url: str) -> None:
 
 
 def main() -> None:
+    # A plain `kill` stops both servers too, not only this script.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     state, env = prepare()
     api = subprocess.Popen(  # noqa: S603
-        [str(BIN / "flask"), "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", "5000"],
+        [str(BIN / "flask"), "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", API_PORT],
         cwd=ROOT,
         env=env,
     )
