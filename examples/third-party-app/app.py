@@ -57,7 +57,9 @@ def _fetch_token() -> dict[str, Any] | None:
     return _TOKENS.get(session.get("key", ""))
 
 
-def _update_token(token: dict[str, Any], refresh_token: str | None = None, **_: Any) -> None:
+def _update_token(
+    _name: str, token: dict[str, Any], refresh_token: str | None = None, **_: Any
+) -> None:
     """Authlib refreshed the pair: keep the new one (the old refresh token is spent)."""
     with _TOKENS_LOCK:
         for key, stored in _TOKENS.items():
@@ -100,8 +102,12 @@ def home() -> Any:
             '<p><a id="silent" href="/login?prompt=none">Try without asking (prompt=none)</a></p>',
         )
     user = token.get("userinfo") or {}
-    response = oauth.myapi.get("api/v1/notes", token=token)
-    if response.status_code == 401:
+    try:
+        response = oauth.myapi.get("api/v1/notes", token=token)
+        ended = response.status_code == 401
+    except OAuthError:  # the refresh was refused: the user withdrew the app, or it expired
+        ended = True
+    if ended:
         with _TOKENS_LOCK:
             _TOKENS.pop(session.get("key", ""), None)
         return _page(

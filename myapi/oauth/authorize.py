@@ -65,10 +65,15 @@ def _limit(setting: str) -> Any:
     return lambda: current_app.config[setting]
 
 
+def _not_a_sign_in() -> bool:
+    """The sign-in limits count password attempts only, not Allow or Deny (nor a page view)."""
+    return request.method != "POST" or request.form.get("action") != "sign-in"
+
+
 def sign_in_account_key() -> str:
     """Sign-in attempts per account, like `/auth/login`'s (an account by its id)."""
     identifier = request.form.get("username", "")
-    if request.form.get("action") != "sign-in" or not identifier.strip():
+    if not identifier.strip():
         return "address:" + client_ip()
     user = accounts.find_user(identifier[:254])
     if user is None:
@@ -197,8 +202,10 @@ def _error_to_app(grant: Any, error_class: type[OAuth2Error], description: str) 
 
 
 @pages.route(_PATH, methods=["GET", "POST"])
-@limiter.limit(_limit("LOGIN_LIMIT_PER_IP"), key_func=client_ip, methods=["POST"])
-@limiter.limit(_limit("LOGIN_LIMIT_PER_ACCOUNT"), key_func=sign_in_account_key, methods=["POST"])
+@limiter.limit(_limit("LOGIN_LIMIT_PER_IP"), key_func=client_ip, exempt_when=_not_a_sign_in)
+@limiter.limit(
+    _limit("LOGIN_LIMIT_PER_ACCOUNT"), key_func=sign_in_account_key, exempt_when=_not_a_sign_in
+)
 def authorize() -> Response:
     """The authorization endpoint (RFC 6749 4.1.1): sign in, consent, back to the app."""
     try:

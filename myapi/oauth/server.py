@@ -91,6 +91,7 @@ _NO_STORE = [header for header in default_json_headers if header[0] != "Content-
 _DESCRIPTIONS = {
     "unsupported_grant_type": "Offered grants: " + ", ".join(GRANT_TYPES) + ".",
     "invalid_request": "The request is missing a parameter or is malformed.",
+    "invalid_grant": "The code or refresh token is invalid, expired, spent or revoked.",
 }
 _CLIENT_AUTHENTICATION_FAILED = (
     "Client authentication failed: send the client id and secret with HTTP Basic "

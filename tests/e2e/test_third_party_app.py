@@ -15,6 +15,7 @@ import sys
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ class OAuthStack:
     api: str
     app: str
     client_id: str
+    api_log: Path
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +58,9 @@ def oauth_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OAuthStack
         "REGISTER_LIMIT_PER_IP": "1000 per minute",
         "LOGIN_LIMIT_PER_IP": "1000 per minute",
         "RATELIMIT_DEFAULT": "10000 per minute",
+        # A minute: inside the 60 s margin Authlib's client keeps before expiry, so the app
+        # refreshes the pair before every call to the API.
+        "ACCESS_TOKEN_MINUTES": "1",
     }
 
     def flask(*args: str) -> str:
@@ -88,7 +93,7 @@ def oauth_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OAuthStack
     log = (tmp / "app.log").open("ab")
     app = subprocess.Popen([sys.executable, str(APP)], env=app_env, stdout=log, stderr=log)
     wait_until(lambda: _answers(app_url + "/"), "the example app")
-    yield OAuthStack(api=api_url, app=app_url, client_id=client_id)
+    yield OAuthStack(api=api_url, app=app_url, client_id=client_id, api_log=tmp / "gunicorn.log")
     app.terminate()
     app.wait(timeout=10)
     api.stop()
@@ -134,6 +139,21 @@ def test_sign_in_with_myapi_then_the_app_lists_the_users_notes(
     expect(page).to_have_url(oauth_stack.app + "/")
     expect(page.locator("#who")).to_have_text(username)
     expect(page.locator("#notes")).to_contain_text("Buy milk")
+
+
+def test_the_app_refreshes_its_tokens_and_keeps_working(page: Any, oauth_stack: OAuthStack) -> None:
+    username, _ = user_with_a_note(oauth_stack, "Still here")
+    sign_in_at_myapi(page, oauth_stack, username)
+    page.get_by_role("button", name="Allow").click()
+    expect(page.locator("#notes")).to_contain_text("Still here")
+    refreshed_before = oauth_stack.api_log.read_text().count('"event": "token_refreshed"')
+
+    page.reload()
+    page.reload()
+
+    expect(page.locator("#notes")).to_contain_text("Still here")
+    refreshed = oauth_stack.api_log.read_text().count('"event": "token_refreshed"')
+    assert refreshed >= refreshed_before + 2
 
 
 def test_deny_sends_the_user_back_without_access(page: Any, oauth_stack: OAuthStack) -> None:

@@ -363,3 +363,17 @@ def test_a_refused_request_is_audited_without_echoing_what_the_caller_sent(
     event = logs.events("oauth_authorization_refused")[-1]
     assert event["client_id"] is None
     assert event["error"] == "invalid_client"
+
+
+def test_allow_and_deny_do_not_count_as_sign_in_attempts(
+    app: Any, make_user: Callable[..., User], web_app: Credentials
+) -> None:
+    """Many users allowing apps from one address (a campus, a NAT) are not throttled."""
+    answers = []
+    for n in range(8):
+        make_user(f"user{n}")
+        browser = app.test_client()
+        answers.append(authorize_and_allow(browser, authorize_query(web_app.client_id, new_pkce()),
+                                           username=f"user{n}"))  # fmt: skip
+
+    assert all("code" in answer for answer in answers)
