@@ -11,7 +11,7 @@ from typing import Any
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError
-from flask import Response, current_app
+from flask import Response, current_app, request
 
 from myapi.extensions import api, limiter
 from myapi.http_policy import FORM_MIMETYPE
@@ -119,6 +119,9 @@ def _errors(*statuses: int) -> Any:
     lambda: current_app.config["OAUTH_TOKEN_LIMIT_PER_CLIENT"],
     key_func=oauth_client_key,
     deduct_when=lambda response: response.status_code == 200,
+    # A service's own tokens only: an app's code exchanges and refreshes act for its many
+    # users, and one budget for all of them would let a busy app lock its users out.
+    exempt_when=lambda: request.form.get("grant_type") != "client_credentials",
     override_defaults=False,
 )
 @blp.doc(requestBody=_form_body(TokenRequestSchema), security=[{CLIENT_SCHEME: []}])

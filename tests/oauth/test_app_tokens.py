@@ -255,3 +255,15 @@ def test_no_code_token_verifier_secret_or_password_reaches_the_logs(
                    web_app.secret, PASSWORD, pkce.challenge):  # fmt: skip
         assert secret not in text
     assert logs.events("authorization_code_reused")
+
+
+def test_an_apps_refreshes_for_its_users_are_not_limited_per_client(
+    app: Any, app_tokens: dict[str, Any], refresh_grant: Callable[..., Any]
+) -> None:
+    app.config["OAUTH_TOKEN_LIMIT_PER_CLIENT"] = "2 per minute"
+    refresh_token = app_tokens["refresh_token"]
+
+    for _ in range(4):
+        response = refresh_grant(refresh_token)
+        assert response.status_code == 200, response.json
+        refresh_token = response.json["refresh_token"]
