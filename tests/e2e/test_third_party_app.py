@@ -92,11 +92,15 @@ def oauth_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OAuthStack
     }
     log = (tmp / "app.log").open("ab")
     app = subprocess.Popen([sys.executable, str(APP)], env=app_env, stdout=log, stderr=log)
-    wait_until(lambda: _answers(app_url + "/"), "the example app")
-    yield OAuthStack(api=api_url, app=app_url, client_id=client_id, api_log=tmp / "gunicorn.log")
-    app.terminate()
-    app.wait(timeout=10)
-    api.stop()
+    try:  # both servers stop however the tests (or the start-up) end
+        wait_until(lambda: _answers(app_url + "/"), "the example app")
+        yield OAuthStack(
+            api=api_url, app=app_url, client_id=client_id, api_log=tmp / "gunicorn.log"
+        )
+    finally:
+        app.terminate()
+        app.wait(timeout=10)
+        api.stop()
 
 
 def _answers(url: str) -> bool:
