@@ -11,6 +11,8 @@
 #   make migrate  apply database migrations
 #   make wheel-check  build the wheel, install it into a fresh virtualenv and run it (.ci/check-wheel)
 #   make spa      the example browser app on http://127.0.0.1:5173 next to the API (Ctrl-C stops both)
+#   make oauth-demo  the example third-party app (Sign in with myapi) on http://127.0.0.1:5174
+#                 next to the API in keys mode, on its own database in instance/oauth-demo/
 #   make clean    remove .venv and caches (keeps .env and the database in instance/)
 
 PYTHON ?= python3
@@ -21,6 +23,7 @@ HOST := 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 SPA_PORT := 5173
+OAUTH_DEMO_PORT ?= 5174
 
 # Stamp files: the installs rerun only when the files that define them change.
 INSTALLED := $(VENV)/.installed
@@ -29,7 +32,7 @@ INSTALLED_BENCH := $(VENV)/.installed-bench
 INSTALLED_MUTATION := $(VENV)/.installed-mutation
 MODULES ?=
 
-.PHONY: run test lint migrate clean spa security wheel-check
+.PHONY: run test lint migrate clean spa oauth-demo security wheel-check
 
 run: migrate
 	$(FLASK) run --host $(HOST) --port $(PORT)
@@ -41,6 +44,10 @@ spa: migrate
 	@CORS_ORIGINS=http://$(HOST):$(SPA_PORT) $(FLASK) run --host $(HOST) --port $(PORT) & api=$$!; \
 		trap 'kill $$api 2>/dev/null; wait $$api 2>/dev/null' EXIT; trap 'exit 0' INT TERM; \
 		$(BIN)/python -m http.server $(SPA_PORT) --bind $(HOST) --directory examples/spa
+
+# The API on 5000 and examples/third-party-app on 5174; Ctrl-C stops both (docs/oauth.md).
+oauth-demo: $(INSTALLED_DEV)
+	API_PORT=$(PORT) APP_PORT=$(OAUTH_DEMO_PORT) $(BIN)/python examples/third-party-app/demo.py
 
 migrate: $(INSTALLED) .env
 	$(FLASK) db upgrade

@@ -139,6 +139,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(auth.blp)
     api.register_blueprint(protected.blp)
     api.register_blueprint(oauth.blp)
+    app.register_blueprint(oauth.pages)  # HTML, not part of the JSON API's document
 
 
 def register_commands(app: Flask) -> None:

@@ -13,12 +13,17 @@ from myapi.errors import problem
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_MIMETYPE = "application/x-www-form-urlencoded"
-OAUTH_FORM_ENDPOINTS = frozenset({"/oauth/token", "/oauth/revoke", "/oauth/introspect"})
+OAUTH_FORM_ENDPOINTS = frozenset(
+    {"/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/authorize"}
+)
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
+}
+_WITHOUT_CSP = {
+    name: value for name, value in SECURITY_HEADERS.items() if name != "Content-Security-Policy"
 }
 # Nearly every answer is per-caller or about tokens, so nothing may be stored by a cache;
 # the few public documents meant for caching (the JWKS) set their own Cache-Control.
@@ -133,7 +138,10 @@ def add_security_headers(response: Response) -> Response:
     headers per name on every response.
     """
     headers = response.headers
-    headers.extend(SECURITY_HEADERS)
+    if "Content-Security-Policy" in headers:  # a page with its own (oauth/authorize.py)
+        headers.extend(_WITHOUT_CSP)
+    else:
+        headers.extend(SECURITY_HEADERS)
     if "Cache-Control" not in headers:
         headers.extend(NOT_CACHEABLE)
     if request.is_secure:

@@ -117,6 +117,13 @@ class AuthSession(Base):
     previous_refresh_jti: Mapped[str | None] = mapped_column(String(36))
     rotated_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # Set for a grant to a third-party app (authorization code flow): its tokens carry the
+    # client id and act for the user within the consented scope. NULL for a password login.
+    client_id: Mapped[str | None] = mapped_column(
+        ForeignKey("oauth_clients.client_id", ondelete="CASCADE"), index=True
+    )
+    # When the user last typed their password for this grant (OpenID Connect `auth_time`).
+    auth_time: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="sessions")
 
@@ -157,10 +164,12 @@ CLIENT_ID_FORMAT = re.compile(r"client_[0-9a-f]{24}")
 
 
 class OAuthClient(Base):
-    """A service that obtains its own access tokens with the client credentials grant.
+    """An application: a service with its own tokens (client credentials grant), a
+    third-party app acting for users (authorization code grant), or both.
 
-    Only a hash of the secret is kept. `credential_id` names the current secret and
-    every token issued under it carries it as `sid`: rotating the secret ends them.
+    Only a hash of the secret is kept; a public client has none (`secret_hash` is empty and
+    matches nothing). `credential_id` names the current secret and every token issued under
+    it carries it as `sid`: rotating the secret ends them.
     """
 
     __tablename__ = "oauth_clients"
@@ -175,6 +184,68 @@ class OAuthClient(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     secret_rotated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "confidential" (has a secret) or "public" (a native or browser app: PKCE is its proof).
+    client_type: Mapped[str] = mapped_column(String(12), default="confidential")
+    # Space-separated grant types, and the registered redirect URIs, one per line.
+    grant_types: Mapped[str] = mapped_column(String(64), default="client_credentials")
+    redirect_uris: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuthorizationCode(Base):
+    """An authorization code, stored as its SHA-256 only, single-use and short-lived.
+
+    Bound to everything the token request must repeat or prove: client, redirect URI,
+    PKCE challenge, and what the user consented to. `session_id` names the grant its
+    exchange opened, so a replay of the code can end every token issued from it.
+    """
+
+    __tablename__ = "oauth_authorization_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(
+        ForeignKey("oauth_clients.client_id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(String(255))
+    nonce: Mapped[str | None] = mapped_column(String(255))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    auth_time: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+    session_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class Consent(Base):
+    """What a user let an app do: remembered per user and client, as the scopes granted."""
+
+    __tablename__ = "oauth_consents"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[str] = mapped_column(
+        ForeignKey("oauth_clients.client_id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    scope: Mapped[str] = mapped_column(String(255))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignIn(Base):
+    """A sign-in at the authorization server's own pages (a short-lived cookie).
+
+    Only the SHA-256 of the cookie's value is kept. Logging out everywhere, a password
+    change and disabling the account revoke it, like a session.
+    """
+
+    __tablename__ = "oauth_sign_ins"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    auth_time: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None]
 
 
 class SigningKey(Base):

@@ -1,7 +1,7 @@
-"""The auth blueprint: registration, login, token rotation, logout, sessions and personal
-access tokens, under /auth."""
+"""The auth blueprint: registration, login, token rotation, logout, sessions, personal
+access tokens and connected apps, under /auth."""
 
-from myapi.auth import personal_tokens  # noqa: F401  (its routes register on blp)
+from myapi.auth import grants, personal_tokens  # noqa: F401  (their routes register on blp)
 from myapi.auth.routes import blp
 
 __all__ = ["blp"]

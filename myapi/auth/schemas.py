@@ -229,3 +229,19 @@ class NewPersonalTokenSchema(PersonalTokenSchema):
         required=True,
         metadata={"description": "The token: shown only in this response, never again."},
     )
+
+
+class ConnectedAppSchema(ma.Schema):
+    client_id = ma.fields.String(required=True)
+    name = ma.fields.String(required=True, metadata={"description": "The app's name."})
+    scope = ma.fields.String(
+        required=True, metadata={"description": "What the user has allowed the app."}
+    )
+    granted_at = ma.fields.AwareDateTime(
+        required=True, metadata={"description": "When the user last allowed it."}
+    )
+    last_used_at = ma.fields.AwareDateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The app's last token issue or refresh; null if none yet."},
+    )

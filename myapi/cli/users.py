@@ -12,7 +12,7 @@ from myapi.cli.database import refuse_on_the_fallback_database, writes_database
 from myapi.models import User
 from myapi.security.passwords import password_problems
 from myapi.security.scopes import ROLES
-from myapi.services import accounts
+from myapi.services import accounts, delegation
 from myapi.services.sessions import prune_expired
 
 users = AppGroup("users", help="Manage user accounts.")
@@ -165,9 +165,12 @@ def revoke_sessions_command(username: str) -> None:
 @tokens.command("prune")
 @writes_database
 def prune_command() -> None:
-    """Delete revocation rows for tokens that have expired anyway, and dead personal tokens."""
+    """Delete revocation rows for tokens that have expired anyway, dead personal tokens, old
+    authorization codes and expired sign-ins at the authorization pages."""
     sessions, denied, personal = prune_expired()
+    codes, sign_ins = delegation.prune_expired()
     click.echo(
         f"pruned {sessions} expired session(s), {denied} expired revoked token(s)"
-        f" and {personal} expired or revoked personal access token(s)"
+        f" and {personal} expired or revoked personal access token(s);"
+        f" {codes} authorization code(s) and {sign_ins} sign-in(s)"
     )

@@ -44,10 +44,17 @@ class ActiveToken:
 
     @property
     def kind(self) -> str:
-        """`client`, `personal`, `refresh` or `access` (a user's session access token)."""
-        if self.principal.kind is Kind.SESSION:
+        """`client`, `personal`, `refresh` or `access` (a session's or an app's grant)."""
+        if self.principal.kind in (Kind.SESSION, Kind.DELEGATED):
             return self.principal.token_type
         return self.principal.kind.value
+
+    def revocable_by(self, caller: Holder) -> bool:
+        """Its holder may revoke it, and so may the app a delegated token was issued to."""
+        if self.holder == caller:
+            return True
+        app = Holder(client_id=self.principal.client_id)
+        return self.principal.kind is Kind.DELEGATED and caller == app
 
 
 def active_token(token: str) -> ActiveToken | None:
@@ -75,9 +82,9 @@ def introspection_claims(active: ActiveToken) -> dict[str, Any]:
         "jti": principal.token_id,
         "token_type": "refresh_token" if principal.token_type == "refresh" else "access_token",
     }
-    if principal.kind is Kind.CLIENT:
+    if principal.client_id is not None:
         members["client_id"] = principal.client_id
-    else:
+    if principal.kind is not Kind.CLIENT:
         assert principal.account is not None
         members["username"] = principal.account.username
     return members

@@ -59,14 +59,14 @@ def user_or_404(user_id: int) -> User:
 
 @blp.route("/notes")
 class Notes(MethodView):
-    @require_scope("notes:read", clients=True)
+    @require_scope("notes:read", clients=True, apps=True)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, NotePageSchema)
     def get(self, page: dict[str, int]) -> Any:
         """List the caller's notes (a client: everyone's), newest first."""
         return paginate(readable_notes().order_by(Note.id.desc()), **page)
 
-    @require_scope("notes:write")
+    @require_scope("notes:write", apps=True)
     @blp.arguments(NoteSchema)
     @blp.response(201, NoteSchema)
     def post(self, data: dict[str, str]) -> Any:
@@ -76,14 +76,14 @@ class Notes(MethodView):
 
 @blp.route(f"/notes/<{ROW_ID}:note_id>")
 class NoteItem(MethodView):
-    @require_scope("notes:read", clients=True)
+    @require_scope("notes:read", clients=True, apps=True)
     @blp.response(200, NoteSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, note_id: int) -> Any:
         """One of the caller's notes (a client: anyone's)."""
         return note_or_404(readable_notes(), note_id)
 
-    @require_scope("notes:write")
+    @require_scope("notes:write", apps=True)
     @blp.arguments(NoteUpdateSchema)
     @blp.response(200, NoteSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -91,7 +91,7 @@ class NoteItem(MethodView):
         """Change a note's title or body."""
         return notes.update_note(note_or_404(owned_notes(), note_id), data)
 
-    @require_scope("notes:write")
+    @require_scope("notes:write", apps=True)
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, note_id: int) -> None:
@@ -101,7 +101,7 @@ class NoteItem(MethodView):
 
 @blp.route("/admin/users")
 class AdminUsers(MethodView):
-    @require_scope("users:read", clients=True)
+    @require_scope("users:read", clients=True, apps=True)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, UserPageSchema)
     def get(self, page: dict[str, int]) -> Any:
@@ -111,14 +111,14 @@ class AdminUsers(MethodView):
 
 @blp.route(f"/admin/users/<{ROW_ID}:user_id>")
 class AdminUser(MethodView):
-    @require_scope("users:read", clients=True)
+    @require_scope("users:read", clients=True, apps=True)
     @blp.response(200, UserSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, user_id: int) -> Any:
         """One account."""
         return user_or_404(user_id)
 
-    @require_scope("users:write", clients=True)
+    @require_scope("users:write", clients=True, apps=True)
     @blp.arguments(UserAdminUpdateSchema)
     @blp.response(200, UserSchema)
     @blp.alt_response(404, response="NOT_FOUND")

@@ -43,7 +43,12 @@ from myapi.security.revocation import (
     revocation_store,
     user_holder,
 )
-from myapi.security.scopes import effective_scope, parse_scope, role_allowance
+from myapi.security.scopes import (
+    delegated_allowance,
+    effective_scope,
+    parse_scope,
+    role_allowance,
+)
 from myapi.security.tokens import USER_ID, claims_are_well_formed, token_kind
 
 #: Marks a view that needs a bearer token (set by the decorators in `security.authorization`).
@@ -86,11 +91,14 @@ def token_ref(claims: dict[str, Any]) -> TokenRef | None:
     sub, sid, jti = claims.get("sub"), claims.get("sid"), claims.get("jti")
     if not (isinstance(sub, str) and isinstance(sid, str) and isinstance(jti, str)):
         return None
-    if token_kind(claims) is Kind.CLIENT:
+    kind = token_kind(claims)
+    if kind is not Kind.SESSION:
         client_id = claims["client_id"]
         if not (isinstance(client_id, str) and CLIENT_ID_FORMAT.fullmatch(client_id)):
             return None
+    if kind is Kind.CLIENT:
         return ClientTokenRef(client_id, sid, jti) if sub == client_id else None
+    # A user's session, or an app's grant from that user: the same revocation state.
     return SessionTokenRef(int(sub), sid, jti) if USER_ID.fullmatch(sub) else None
 
 
@@ -127,6 +135,16 @@ def principal_for_claims(claims: dict[str, Any]) -> Principal | None:
         )
     account = state.account
     assert account is not None
+    if token_kind(claims) is Kind.DELEGATED:
+        return Principal(
+            Kind.DELEGATED,
+            user_id=ref.user_id,
+            client_id=claims["client_id"],
+            scopes=effective_scope(claims["scope"], delegated_allowance(account.role)),
+            session_id=ref.session_id,
+            account=account,
+            **common,
+        )
     scopes = effective_scope(claims["scope"], role_allowance(account.role))
     return Principal(
         Kind.SESSION,

@@ -17,6 +17,7 @@ from myapi.extensions import jwt
 from myapi.logs import audit
 from myapi.security.authentication import TokenRejected, check_revocation
 from myapi.security.scopes import (
+    AppTokenRefused,
     FreshLoginRequired,
     InsufficientScope,
     UserTokenRequired,
@@ -95,6 +96,17 @@ def user_token_required(_error: UserTokenRequired) -> Response:
     )
 
 
+def app_token_refused(_error: AppTokenRefused) -> Response:
+    """An app's delegated token where only the user themselves may act: scope cannot fix it."""
+    audit("app_token_refused")
+    return problem(
+        403,
+        "Only the user can do this: a third-party app's token cannot be used here.",
+        slug="app-token-refused",
+        headers={"WWW-Authenticate": bearer_challenge("insufficient_scope")},
+    )
+
+
 class TwoCredentials(Exception):
     """A request carrying more than one credential (answered by `two_credentials`, or by the
     OAuth blueprint as RFC 6749 JSON)."""
@@ -148,3 +160,4 @@ def register_token_policy(app: Flask) -> None:
     app.register_error_handler(FreshLoginRequired, fresh_login_required)
     app.register_error_handler(InsufficientScope, insufficient_scope)
     app.register_error_handler(UserTokenRequired, user_token_required)
+    app.register_error_handler(AppTokenRefused, app_token_refused)

@@ -26,6 +26,7 @@ class Kind(enum.StrEnum):
     SESSION = "session"  # a token pair from a password login
     PERSONAL = "personal"  # a personal access token
     CLIENT = "client"  # an OAuth client's own token (client credentials)
+    DELEGATED = "delegated"  # an app's token acting for a user who consented (code grant)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,12 @@ USER_SCOPES = ("notes:read", "notes:write", "users:read", "users:write")
 # a note needs an owner. `introspect` is for clients only: it lets a resource server ask
 # /oauth/introspect about tokens.
 CLIENT_SCOPES = ("notes:read", "users:read", "users:write", "introspect")
-_SCOPE_ORDER = tuple(dict.fromkeys(USER_SCOPES + CLIENT_SCOPES))
+# OpenID Connect: sign-in (`openid`) and what /oauth/userinfo tells an app about the user.
+OPENID_SCOPES = ("openid", "profile", "email")
+# What a third-party app may ask a user for (authorization code grant): the user's own
+# scopes, and sign-in. Whether the user may hold them is still up to the role.
+DELEGATED_SCOPES = USER_SCOPES + OPENID_SCOPES
+_SCOPE_ORDER = tuple(dict.fromkeys(USER_SCOPES + CLIENT_SCOPES + OPENID_SCOPES))
 
 
 class InsufficientScope(Exception):
@@ -37,6 +42,11 @@ class InsufficientScope(Exception):
 
 class UserTokenRequired(Exception):
     """A client's token at an operation that acts for a person (a note's owner, an account)."""
+
+
+class AppTokenRefused(Exception):
+    """An app's token (delegated by a user) at an operation on the account or its
+    credentials, which only the user may do themselves."""
 
 
 class FreshLoginRequired(Exception):
@@ -71,6 +81,11 @@ def format_scope(scopes: Iterable[str]) -> str:
 def role_allowance(role: str) -> frozenset[str]:
     """What a user with `role` may hold; an unknown role may hold nothing."""
     return ROLE_SCOPES.get(role, frozenset())
+
+
+def delegated_allowance(role: str) -> frozenset[str]:
+    """What an app acting for a user with `role` may hold: the role's scopes and sign-in."""
+    return role_allowance(role) | frozenset(OPENID_SCOPES)
 
 
 def effective_scope(

@@ -113,7 +113,11 @@ def sign_token(claims: dict[str, Any]) -> str:
 
 
 def encode_pair(session: AuthSession, *, fresh: bool) -> TokenPair:
-    """Sign the session's current pair; the same session state always signs the same claims."""
+    """Sign the session's current pair; the same session state always signs the same claims.
+
+    A grant to a third-party app is a session too: its tokens also name the app in
+    `client_id` (RFC 9068), and are never fresh.
+    """
     common = {
         "sub": str(session.user_id),
         "iat": epoch_seconds(session.pair_issued_at),
@@ -121,6 +125,9 @@ def encode_pair(session: AuthSession, *, fresh: bool) -> TokenPair:
         "sid": session.id,
         "scope": session.scope,
     }
+    if session.client_id is not None:
+        common["client_id"] = session.client_id
+        fresh = False
     access = sign_token(
         common
         | {
@@ -150,10 +157,14 @@ def encode_pair(session: AuthSession, *, fresh: bool) -> TokenPair:
 def token_kind(claims: dict[str, Any]) -> Kind:
     """What kind of JWT this is: the one place that reads it off the claims.
 
-    An OAuth client's own token names the client in `client_id`; every other JWT we
-    issue belongs to a login session. (A personal access token is no JWT.)
+    A token naming an OAuth client in `client_id` is the client's own when its `sub` is
+    that client, and an app's token acting for the user in `sub` otherwise (a grant from
+    the authorization code flow). Every other JWT we issue belongs to a login session.
+    (A personal access token is no JWT.)
     """
-    return Kind.CLIENT if "client_id" in claims else Kind.SESSION
+    if "client_id" not in claims:
+        return Kind.SESSION
+    return Kind.CLIENT if claims.get("sub") == claims["client_id"] else Kind.DELEGATED
 
 
 def token_lifetime_limit(claims: dict[str, Any]) -> int:
@@ -197,11 +208,16 @@ def claims_are_well_formed(claims: dict[str, Any]) -> bool:
     times = (claims["iat"], claims["nbf"], claims["exp"])
     if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times):
         return False
-    if token_kind(claims) is Kind.CLIENT:
+    kind = token_kind(claims)
+    if kind is Kind.CLIENT:
         client_id = claims["client_id"]
         subject_ok = claims["sub"] == client_id and bool(CLIENT_ID_FORMAT.fullmatch(client_id))
     else:
         subject_ok = bool(USER_ID.fullmatch(claims["sub"]))
+    if kind is Kind.DELEGATED:
+        client_id = claims["client_id"]
+        subject_ok = subject_ok and isinstance(client_id, str)
+        subject_ok = subject_ok and bool(CLIENT_ID_FORMAT.fullmatch(client_id))
     return subject_ok and 0 < claims["exp"] - claims["iat"] <= token_lifetime_limit(claims)
 
 

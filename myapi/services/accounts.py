@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import unicodedata
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from myapi.clock import utcnow
 from myapi.extensions import db
-from myapi.models import AuthSession, PersonalAccessToken, User
+from myapi.models import AuthSession, PersonalAccessToken, SignIn, User
 from myapi.security.passwords import hash_password, needs_rehash, verify_password
 from myapi.security.revocation import revoke_sessions, user_holder
 from myapi.services.personal_tokens import revoke_personal_tokens_where
@@ -128,6 +129,13 @@ def _end_credentials(user: User, *, keep_session: str | None = None) -> dict:
         conditions.append(AuthSession.id != keep_session)
     sessions = revoke_sessions(*conditions)
     tokens = revoke_personal_tokens_where(PersonalAccessToken.user_id == user.id)
+    # The sign-in at the authorization server's pages ends too (apps' grants are sessions).
+    db.session.execute(
+        update(SignIn)
+        .where(SignIn.user_id == user.id, SignIn.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     return {"sessions_revoked": sessions, "personal_tokens_revoked": len(tokens)}
 
 

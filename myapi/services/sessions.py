@@ -84,7 +84,28 @@ def start_session(user: User, scope: str, device: Device) -> TokenPair:
     return encode_pair(session, fresh=True)
 
 
-def _open_session(work: UnitOfWork, user: User, scope: str, device: Device) -> AuthSession:
+def open_app_session(
+    work: UnitOfWork,
+    user: User,
+    scope: str,
+    client_id: str,
+    auth_time: datetime,
+    device: Device,
+) -> AuthSession:
+    """A grant to a third-party app, inside the caller's unit of work: a session the app
+    owns (its tokens name it), rotating and revocable like any other."""
+    return _open_session(work, user, scope, device, client_id=client_id, auth_time=auth_time)
+
+
+def _open_session(
+    work: UnitOfWork,
+    user: User,
+    scope: str,
+    device: Device,
+    *,
+    client_id: str | None = None,
+    auth_time: datetime | None = None,
+) -> AuthSession:
     now = utcnow()
     expires_at = now + timedelta(days=current_app.config["SESSION_MAX_DAYS"])
     session = AuthSession(
@@ -96,6 +117,8 @@ def _open_session(work: UnitOfWork, user: User, scope: str, device: Device) -> A
         expires_at=expires_at,
         user_agent=device.user_agent[:255],
         ip=device.ip[:45],
+        client_id=client_id,
+        auth_time=auth_time or now,
         **next_pair_columns(expires_at, now),
     )
     db.session.add(session)
@@ -186,7 +209,8 @@ def end_token(principal: Principal) -> str:
     A refresh token ends its session, a personal token its row, any other token is denied
     by `jti` until it would have expired.
     """
-    kind = principal.token_type if principal.kind is Kind.SESSION else principal.kind.value
+    grant = principal.kind in (Kind.SESSION, Kind.DELEGATED)
+    kind = principal.token_type if grant else principal.kind.value
     if kind == "personal":
         personal_tokens.revoke(row_id_of(principal.token_id), principal.user_id, reason="revoked")
         return kind
@@ -213,11 +237,13 @@ def end_token(principal: Principal) -> str:
 
 
 def live_sessions(user_id: int, current_session_id: str | None) -> list[dict[str, Any]]:
-    """The user's sessions that can still refresh, most recently used first."""
+    """The user's login sessions that can still refresh, most recently used first (grants
+    to third-party apps are sessions too, listed as connected apps instead)."""
     sessions = db.session.scalars(
         select(AuthSession)
         .where(
             AuthSession.user_id == user_id,
+            AuthSession.client_id.is_(None),
             AuthSession.revoked_at.is_(None),
             AuthSession.refresh_expires_at > utcnow(),
         )

@@ -190,12 +190,12 @@ def test_the_password_grant_is_not_offered(
     assert_oauth_error(response, 400, "unsupported_grant_type")
 
 
-def test_the_authorization_code_grant_is_not_offered(
+def test_a_service_client_cannot_use_the_authorization_code_grant(
     reader: Credentials, get_token: Callable[..., Any]
 ) -> None:
     response = get_token(reader, grant_type="authorization_code", code="abc")
 
-    assert_oauth_error(response, 400, "unsupported_grant_type")
+    assert_oauth_error(response, 400, "unauthorized_client")
 
 
 def test_a_missing_grant_type_is_invalid_request(client: FlaskClient, reader: Credentials) -> None:
