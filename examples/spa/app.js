@@ -319,7 +319,8 @@ function showView(name, { focus = true } = {}) {
 }
 
 window.addEventListener("hashchange", () => {
-  if (api.isLoggedIn()) showView(currentView());
+  // Only the screens' own links switch screens (not the skip link's #main).
+  if (api.isLoggedIn() && location.hash.slice(1) in VIEWS) showView(currentView());
 });
 
 // --- Logged in: notes ------------------------------------------------------------------------
@@ -671,6 +672,7 @@ const SIGNED_OUT = {
 // --- Switching between the two states ---------------------------------------------------------------
 
 function setLoading(text) {
+  $("#loading").classList.remove("failed");
   $("#loading").hidden = !text;
   $("#loading-text").textContent = text || "";
 }
@@ -712,8 +714,17 @@ function leaveWorkspace(reason) {
 }
 
 api.onSessionChange((loggedIn, how) => {
-  if (loggedIn) enterWorkspace(how).catch(report);
-  else leaveWorkspace(how);
+  if (loggedIn) {
+    enterWorkspace(how).catch((error) => {
+      report(error);
+      $("#loading").hidden = false;
+      $("#loading").classList.add("failed");
+      $("#loading-text").textContent = "Your notes could not be loaded. Reload the page to try again.";
+    });
+  } else {
+    $("#loading").classList.remove("failed");
+    leaveWorkspace(how);
+  }
 });
 
 for (const form of $$("form")) if (!form.closest("template")) wireForm(form);

@@ -52,6 +52,7 @@ def test_every_screen_passes_axe_at_375_and_1280_pixels(
     page.goto(stack.spa)
     expect(page.locator("body")).to_have_attribute("data-state", "out")
     assert_clean(page, axe_source, "login")
+    assert small_targets(page) == []
     page.get_by_role("tab", name="Create account").click()
     page.locator("#register-form").get_by_role("button", name="Create account").click()
     expect(alert(page)).not_to_be_empty()  # the form with its errors shown

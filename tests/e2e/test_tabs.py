@@ -179,3 +179,27 @@ def test_a_session_revoked_from_another_browser_signs_out_every_tab_when_it_refr
 
     signed_out(page, ENDED)
     signed_out(second, ENDED)
+
+
+def test_the_sessions_list_refreshes_and_marks_this_device(
+    browser: Any, context: Any, page: Any, stack: Stack
+) -> None:
+    username, _ = register(page, stack)
+    page.get_by_role("link", name="Sessions").click()
+    sessions = page.locator(".session-list li")
+    expect(sessions).to_have_count(1)
+
+    phone = browser.new_context()
+    try:
+        other = phone.new_page()
+        other.goto(stack.spa)
+        log_in(other, username)
+        signed_in(other, username)
+    finally:
+        phone.close()
+    page.get_by_role("button", name="Refresh the list").click()
+
+    expect(sessions).to_have_count(2)
+    expect(page.locator(".session-list li.current")).to_have_count(1)
+    expect(page.locator(".session-list li.current .badge")).to_have_text("This device")
+    expect(page.locator(".session-list li:not(.current)")).to_contain_text("Last active")
