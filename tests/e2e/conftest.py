@@ -17,6 +17,7 @@ import secrets
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,10 +102,9 @@ class Stack:
     api_log: Path
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The API, the SPA and the evil origin, for the whole session."""
-    tmp = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def running_stack(tmp: Path, **settings: str) -> Iterator[Stack]:
+    """The API (with `settings` on top of the defaults), the SPA and the evil origin."""
     # The API's address is known once it runs; until then config.js names no API.
     spa = spa_serve.make_server("127.0.0.1", 0, "http://127.0.0.1:1")
     spa_origin = f"http://127.0.0.1:{spa.server_address[1]}"
@@ -133,19 +133,37 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "REGISTER_LIMIT_PER_IP": "1000 per minute",
         "LOGIN_LIMIT_PER_IP": "1000 per minute",
         "RATELIMIT_DEFAULT": "10000 per minute",
-    }
+    } | settings
     api = Host(env=env, log_path=tmp / "gunicorn.log").start()
     spa.api = api.url
-    yield Stack(
-        api=api.url,
-        spa=spa_origin + "/index.html",
-        evil=evil.origin + "/",
-        api_log=tmp / "gunicorn.log",
-    )
-    api.stop()
-    spa.shutdown()
-    spa.server_close()
-    evil.stop()
+    try:
+        yield Stack(
+            api=api.url,
+            spa=spa_origin + "/index.html",
+            evil=evil.origin + "/",
+            api_log=tmp / "gunicorn.log",
+        )
+    finally:
+        api.stop()
+        spa.shutdown()
+        spa.server_close()
+        evil.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The API, the SPA and the evil origin, for the whole session."""
+    with running_stack(tmp_path_factory.mktemp("e2e")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def short_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Another stack whose access tokens really expire after one minute (no leeway)."""
+    with running_stack(
+        tmp_path_factory.mktemp("e2e-short"), ACCESS_TOKEN_MINUTES="1", JWT_LEEWAY_SECONDS="0"
+    ) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

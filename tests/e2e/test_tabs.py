@@ -3,10 +3,14 @@ other's rotations, and each says so when it is signed out."""
 
 from __future__ import annotations
 
+import time
+import urllib.error
+import urllib.request
 from typing import Any
 
 from tests.e2e.conftest import Stack, sync_api
 from tests.e2e.test_spa import (
+    add_note,
     alert,
     confirm,
     is_post,
@@ -203,3 +207,45 @@ def test_the_sessions_list_refreshes_and_marks_this_device(
     expect(page.locator(".session-list li.current")).to_have_count(1)
     expect(page.locator(".session-list li.current .badge")).to_have_text("This device")
     expect(page.locator(".session-list li:not(.current)")).to_contain_text("Last active")
+
+
+def test_tabs_recover_from_an_access_token_that_really_expired(
+    browser: Any, short_stack: Stack
+) -> None:
+    """The one test that waits for the server: its access tokens live one minute, and the
+    tabs' timers are paused (a laptop asleep), so the token is really expired when used."""
+    context = browser.new_context()
+    try:
+        context.clock.install()
+        page = context.new_page()
+        username, first_token = register(page, short_stack)
+        second = context.new_page()
+        second.goto(short_stack.spa)
+        signed_in(second, username)
+        context.clock.pause_at(time.time() + 1)  # no timer fires from now on: no refresh
+        refreshes = refreshes_of(page, second)
+
+        posts: list[int] = []
+        second.on(
+            "response", lambda r: posts.append(r.status) if is_post("/api/v1/notes")(r) else None
+        )
+
+        time.sleep(62)  # ACCESS_TOKEN_MINUTES=1 with no leeway
+        assert api_status(short_stack, "/auth/me", first_token) == 401
+        add_note(second, "After the expiry", "The tab refreshed once and tried again.")
+        assert posts == [401, 201]  # refused as expired, refreshed, accepted
+        assert refreshes == [200]
+        add_note(page, "In the other tab", "It got the new token from the first.")
+
+        assert refreshes == [200]
+    finally:
+        context.close()
+
+
+def api_status(stack: Stack, path: str, token: str) -> int:
+    request = urllib.request.Request(stack.api + path, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
