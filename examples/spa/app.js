@@ -54,7 +54,7 @@ const MESSAGES = {
 };
 
 /** "Try again in 59 minutes": seconds under two minutes, then minutes, then hours. */
-export function waitText(seconds) {
+function waitText(seconds) {
   if (seconds < 120) return seconds === 1 ? "1 second" : `${seconds} seconds`;
   const minutes = Math.ceil(seconds / 60);
   if (minutes < 120) return `${minutes} minutes`;
@@ -326,7 +326,6 @@ window.addEventListener("hashchange", () => {
 // --- Logged in: notes ------------------------------------------------------------------------
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
 
 function closeEdit(item) {
   const form = $("form.edit", item);

@@ -82,7 +82,7 @@ def test_every_screen_passes_axe_at_375_and_1280_pixels(
     page.screenshot(path=str(artifacts / f"spa-tokens-{width}.png"), full_page=True)
 
 
-def test_at_375_pixels_the_header_stays_on_one_line(sized_page: Any, stack: Stack) -> None:
+def test_the_header_stays_on_one_line_at_375_and_1280_pixels(sized_page: Any, stack: Stack) -> None:
     page = sized_page
     register(page, stack)
     header = page.locator(".topbar").bounding_box()
