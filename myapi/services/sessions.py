@@ -122,9 +122,10 @@ def rotate(principal: Principal) -> TokenPair:
         session = db.session.get(AuthSession, session_id)
         if session is None:
             raise TokenRejected("revoked")
-        if session.last_used_at <= idle_cutoff(now):
+        if session.last_used_at <= idle_cutoff(now) and presented == session.refresh_jti:
             # Idle too long. A refresh token issued now never outlives SESSION_IDLE_DAYS, but
             # one issued before the setting was lowered (or existed) can: this check ends it.
+            # A rotated token goes on to reuse detection, as it would without the setting.
             raise TokenRejected("idle")
         advanced = db.session.execute(
             update(AuthSession)

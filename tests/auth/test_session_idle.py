@@ -168,3 +168,22 @@ def test_prune_deletes_idle_sessions_and_keeps_active_ones(
     assert session_row(sid_of(idle)) is None
     assert session_row(sid_of(active)) is not None
     assert_invalid_token(refresh(client, idle["refresh_token"]))
+
+
+def test_a_rotated_token_presented_to_an_idle_session_is_still_reuse(
+    app: Flask, client: FlaskClient, alice: User, logs: LogLines
+) -> None:
+    first = log_in(client)
+    assert refresh(client, first["refresh_token"]).status_code == 200
+    sid = sid_of(first)
+    backdate(sid, signed_in=20 * DAY, last_active=15 * DAY)
+    db.session.execute(
+        update(AuthSession).where(AuthSession.id == sid).values(rotated_at=utcnow() - 15 * DAY)
+    )
+    db.session.commit()
+
+    assert_invalid_token(refresh(client, first["refresh_token"]))
+
+    assert [event["session_id"] for event in logs.events("refresh_reuse_detected")] == [sid]
+    session = session_row(sid)
+    assert session is not None and session.revoked_at is not None
