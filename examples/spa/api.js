@@ -16,6 +16,10 @@ import { API_BASE } from "./config.js";
 const CSRF_KEY = "myapi.csrf";
 const CHANNEL_NAME = "myapi.session";
 const REFRESH_LOCK = "myapi.refresh";
+// Held (shared) by every tab that holds a token, so a new tab knows whether to ask the others.
+const HOLDER_LOCK = "myapi.holder";
+// How long to wait for another tab's tokens when one is known to be coming.
+const HANDOVER_MS = 2000;
 // Refresh this many seconds before the access token expires (or halfway for short tokens).
 const REFRESH_MARGIN_SECONDS = 60;
 
@@ -24,6 +28,9 @@ let expiresAt = 0; // when the access token expires, in ms since the epoch
 let generation = 0; // counts the tokens this tab has held, to notice another tab's refresh
 let refreshTimer = null;
 let refreshing = null;
+let holding = false; // this tab holds (or has asked for) its share of HOLDER_LOCK
+let releaseHolder = null;
+const waiters = new Set(); // resolved at the next tokens this tab holds
 const listeners = new Set();
 const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL_NAME) : null;
 
@@ -108,6 +115,29 @@ function schedule() {
   refreshTimer = setTimeout(() => refresh().catch(() => {}), delay * 1000);
 }
 
+function wakeWaiters(gotTokens) {
+  for (const wake of waiters) wake(gotTokens);
+  waiters.clear();
+}
+
+/** Take this tab's share of HOLDER_LOCK (kept until the session ends here or the tab closes). */
+function shareHolderLock() {
+  if (holding || !navigator.locks) return;
+  holding = true;
+  navigator.locks.request(HOLDER_LOCK, { mode: "shared" }, () =>
+    new Promise((release) => {
+      releaseHolder = release;
+      if (!holding) release(); // the session ended before the lock was granted
+    }),
+  );
+}
+
+function leaveHolderLock() {
+  holding = false;
+  releaseHolder?.();
+  releaseHolder = null;
+}
+
 /** Hold these tokens in this tab; `how` says where they came from. */
 function hold(tokens, how) {
   const wasLoggedIn = accessToken !== null;
@@ -115,6 +145,8 @@ function hold(tokens, how) {
   expiresAt = tokens.expires_at;
   generation += 1;
   schedule();
+  wakeWaiters(true);
+  shareHolderLock();
   // A login (here or in another tab) may be another account: the page starts over.
   if (!wasLoggedIn || how === "login" || how === "other-tab-login") notify(true, how);
 }
@@ -136,6 +168,8 @@ function endSession(reason, { tell = true } = {}) {
   expiresAt = 0;
   generation += 1;
   clearTimeout(refreshTimer);
+  leaveHolderLock();
+  wakeWaiters(false);
   if (tell) {
     localStorage.removeItem(CSRF_KEY);
     channel?.postMessage({ type: "ended", reason });
@@ -170,20 +204,43 @@ export function register(username, email, password) {
   return send("/auth/register", { method: "POST", body: { username, email, password } });
 }
 
+/**
+ * Resolves true when this tab next holds tokens (another tab's, arriving by message), or
+ * false after `ms`. The message, not the timer, is what normally ends the wait, so a
+ * throttled background tab is not slowed down by it.
+ */
+function nextTokens(ms) {
+  return new Promise((resolve) => {
+    waiters.add(resolve);
+    setTimeout(() => {
+      waiters.delete(resolve);
+      resolve(false);
+    }, ms);
+  });
+}
+
+/**
+ * Run `task(waited)` under the refresh lock. `waited` is true when another tab held the lock
+ * when this one asked: that tab was refreshing, and its tokens are on their way.
+ * Web Locks need a secure context (https, or http on loopback); elsewhere tabs may refresh
+ * together, which the API's grace window answers with one and the same pair.
+ */
 function withRefreshLock(task) {
-  // Web Locks need a secure context (https, or http on loopback); elsewhere tabs may refresh
-  // together, which the API's grace window answers with one and the same pair.
-  return navigator.locks ? navigator.locks.request(REFRESH_LOCK, task) : task();
+  if (!navigator.locks) return task(false);
+  return navigator.locks.request(REFRESH_LOCK, { ifAvailable: true }, (lock) =>
+    lock ? task(false) : navigator.locks.request(REFRESH_LOCK, () => task(true)),
+  );
 }
 
 /**
  * Rotate the refresh cookie for a new access token: one refresh at a time across every tab.
- * When another tab refreshed while this one waited, its tokens already arrived: no second
- * rotation. Resolves true when this tab holds a token, false when there is no session.
+ * When another tab refreshed while this one waited for the lock, its tokens are used: no
+ * second rotation. Resolves true when this tab holds a token, false when there is no session.
  */
 export function refresh() {
   const asked = generation;
-  refreshing ??= withRefreshLock(async () => {
+  refreshing ??= withRefreshLock(async (waited) => {
+    if (waited && generation === asked) await nextTokens(HANDOVER_MS);
     if (generation !== asked && accessToken !== null) return true;
     const csrf = localStorage.getItem(CSRF_KEY);
     if (!csrf) return false;
@@ -207,17 +264,23 @@ export function refresh() {
   return refreshing;
 }
 
+/** Whether another tab of this origin holds a token now (it holds HOLDER_LOCK). */
+async function anotherTabHoldsTokens() {
+  if (!navigator.locks) return true; // cannot tell: ask, and wait a little
+  const { held } = await navigator.locks.query();
+  return held.some((lock) => lock.name === HOLDER_LOCK);
+}
+
 /**
- * Restore the session when the page loads: from another open tab if there is one, else
- * through the refresh cookie. False if there is no session.
+ * Restore the session when the page loads: from another open tab if there is one (no
+ * rotation), else through the refresh cookie. False if there is no session.
  */
 export async function resume() {
   if (!localStorage.getItem(CSRF_KEY)) return false;
-  if (channel) {
-    const asked = generation;
+  if (channel && (await anotherTabHoldsTokens())) {
+    const answer = nextTokens(navigator.locks ? HANDOVER_MS : 150);
     channel.postMessage({ type: "hello" });
-    await new Promise((done) => setTimeout(done, 150));
-    if (generation !== asked && accessToken !== null) return true;
+    if ((await answer) && accessToken !== null) return true;
   }
   try {
     return await refresh();
