@@ -2,7 +2,8 @@
 #
 #   make run      create .venv and .env if missing, migrate, serve on http://127.0.0.1:5000
 #                 (another port: make run PORT=8000)
-#   make test     run the test suite (extra pytest options: make test PYTEST_ARGS='-k login -x')
+#   make test     run the test suite (extra pytest options: make test PYTEST_ARGS='-k login -x');
+#                 installs axe-core for the browser tests with npm when npm is there
 #   make lint     ruff check and ruff format --check
 #   make security the security suite (docs/security.md) against live gunicorn servers, with schemathesis
 #   make bench    load the production stack on loopback with wrk, then time signing per algorithm (docs/performance.md)
@@ -37,13 +38,14 @@ MODULES ?=
 run: migrate
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-# The API in the background with CORS for the SPA's origin, the SPA in the foreground;
+# The API in the background with CORS for the SPA's origin, the SPA in the foreground with
+# the headers a deployment sends (examples/spa/serve.py: CSP connect-src the API only, ...);
 # Ctrl-C stops the SPA server, and the EXIT trap stops the API.
 spa: migrate
 	@echo "SPA on http://$(HOST):$(SPA_PORT)/ (API on http://$(HOST):$(PORT)); Ctrl-C stops both"
 	@CORS_ORIGINS=http://$(HOST):$(SPA_PORT) $(FLASK) run --host $(HOST) --port $(PORT) & api=$$!; \
 		trap 'kill $$api 2>/dev/null; wait $$api 2>/dev/null' EXIT; trap 'exit 0' INT TERM; \
-		$(BIN)/python -m http.server $(SPA_PORT) --bind $(HOST) --directory examples/spa
+		$(BIN)/python examples/spa/serve.py --api http://$(HOST):$(PORT) --host $(HOST) --port $(SPA_PORT)
 
 # The API on 5000 and examples/third-party-app on 5174; Ctrl-C stops both (docs/oauth.md).
 oauth-demo: $(INSTALLED_DEV)
@@ -52,8 +54,22 @@ oauth-demo: $(INSTALLED_DEV)
 migrate: $(INSTALLED) .env
 	$(FLASK) db upgrade
 
-test: $(INSTALLED_DEV)
+test: $(INSTALLED_DEV) e2e-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# axe-core for the browser tests' accessibility checks, from the npm registry at the version
+# pinned in tests/e2e/package-lock.json (reinstalled when that file changes). Without npm the
+# accessibility tests skip, saying so.
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+
+.PHONY: e2e-deps
+e2e-deps:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(AXE); \
+		else echo "npm not found: the browser tests' accessibility checks will be skipped"; fi
+
+$(AXE): tests/e2e/package.json tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund
+	touch $@
 
 # The attack catalogue over real HTTP, hypothesis properties and schemathesis against the
 # servers' /openapi.json; `make test` skips tests/security, so each runs once in CI.
@@ -81,7 +97,8 @@ lint: $(INSTALLED_DEV)
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .coverage htmlcov .mutation
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .coverage htmlcov .mutation \
+		tests/e2e/node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 $(BIN)/python:

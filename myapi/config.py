@@ -169,6 +169,9 @@ class Config:
         self.ACCESS_TOKEN_MINUTES = env_integer("ACCESS_TOKEN_MINUTES", 15)
         self.REFRESH_TOKEN_DAYS = env_integer("REFRESH_TOKEN_DAYS", 30)
         self.SESSION_MAX_DAYS = env_integer("SESSION_MAX_DAYS", 90)
+        # A session not refreshed for this long ends (services/sessions.py): a closed tab's
+        # session does not linger for the refresh token's whole lifetime.
+        self.SESSION_IDLE_DAYS = env_integer("SESSION_IDLE_DAYS", 14)
         self.REFRESH_GRACE_SECONDS = env_integer("REFRESH_GRACE_SECONDS", 10)
         self.FRESH_LOGIN_MINUTES = env_integer("FRESH_LOGIN_MINUTES", 15)
         self.JWT_LEEWAY_SECONDS = env_integer("JWT_LEEWAY_SECONDS", 10)

@@ -108,7 +108,11 @@ def handle_http_exception(error: HTTPException) -> Response:
         detail = data.get("message") if isinstance(data.get("message"), str) else None
     # An exception of our own names its documented problem type (docs/api.md).
     slug = getattr(error, "problem_slug", None)
-    return problem(status, detail or _generic_detail(error), slug=slug, headers=headers)
+    # `abort(409, errors={field: [...]})`: which fields a conflict is about.
+    errors = data.get("errors") if isinstance(data.get("errors"), dict) else None
+    errors = errors or None
+    detail = detail or _generic_detail(error)
+    return problem(status, detail, slug=slug, errors=errors, headers=headers)
 
 
 def _generic_detail(error: HTTPException) -> str:

@@ -1,8 +1,46 @@
-// The page: log in or register, then notes and sessions. Everything the API returns is
-// put on the page with textContent, never as HTML.
+// The page: log in or register, then notes, sessions, personal access tokens and the
+// password. Everything the API returns is put on the page with textContent, never as HTML.
 import * as api from "./api.js";
+import { API_BASE } from "./config.js";
+
+document.body.dataset.starting = "1";
 
 const $ = (selector, root = document) => root.querySelector(selector);
+const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
+
+const NOTES_PER_PAGE = 20;
+const VIEWS = { notes: "Your notes", sessions: "Sessions", tokens: "Personal access tokens", password: "Change password" };
+
+// --- Messages ----------------------------------------------------------------------------
+// Two regions that are always in the page (so screen readers announce what appears in them):
+// errors in role=alert, confirmations in role=status. A message stays until it is replaced
+// or dismissed, and the regions float over the page instead of pushing it down.
+
+function showMessage(text, kind = "error") {
+  const box = kind === "error" ? $("#alert") : $("#status");
+  const other = kind === "error" ? $("#status") : $("#alert");
+  setMessage(other, "");
+  setMessage(box, text);
+}
+
+function setMessage(box, text) {
+  $(".message-text", box).textContent = text;
+  $(".dismiss", box).hidden = !text;
+  box.classList.toggle("shown", Boolean(text));
+}
+
+function clearMessages() {
+  setMessage($("#alert"), "");
+  setMessage($("#status"), "");
+}
+
+for (const box of [$("#alert"), $("#status")]) {
+  $(".dismiss", box).addEventListener("click", () => setMessage(box, ""));
+}
+
+// --- Explaining errors ---------------------------------------------------------------------
+
+const PAGE_ORIGIN = location.origin;
 
 const MESSAGES = {
   401: "Your session has ended. Please log in again.",
@@ -15,61 +53,151 @@ const MESSAGES = {
   503: "The service is briefly unavailable. Please try again in a moment.",
 };
 
+/** "Try again in 59 minutes": seconds under two minutes, then minutes, then hours. */
+function waitText(seconds) {
+  if (seconds < 120) return seconds === 1 ? "1 second" : `${seconds} seconds`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 120) return `${minutes} minutes`;
+  const hours = Math.ceil(minutes / 60);
+  return `${hours} hours`;
+}
+
 function explain(error) {
+  if (error.reason === "network") {
+    return `Cannot reach the API at ${API_BASE}. It may be stopped or at another address (examples/spa/config.js names it).`;
+  }
+  if (error.reason === "origin") {
+    return (
+      `The API at ${API_BASE} refused this page's origin, ${PAGE_ORIGIN}. ` +
+      `Add ${PAGE_ORIGIN} to the API's CORS_ORIGINS setting, or open this page at an origin it lists ` +
+      "(an exact match: localhost and 127.0.0.1 are different origins)."
+    );
+  }
   if (error.status === 429) {
-    const wait = error.retryAfter ? ` Try again in ${error.retryAfter} seconds.` : " Try again shortly.";
+    const wait = error.retryAfter ? ` Try again in ${waitText(error.retryAfter)}.` : " Try again shortly.";
     return MESSAGES[429] + wait;
   }
-  if (error.status === 0) return error.message;
   return MESSAGES[error.status] || "Something went wrong. Please try again.";
 }
 
-let messageTimer = null;
-function showMessage(text, kind = "error") {
-  const box = $("#message");
-  box.textContent = text;
-  box.className = `message ${kind}`;
+/** The site (scheme and registrable domain) of a URL, as SameSite compares them. */
+function siteOf(url) {
+  const { protocol, hostname } = new URL(url);
+  // An IP address or a single-label name is its own site. For a domain this takes the last
+  // two labels, which is right for example.com but not for a public suffix such as co.uk:
+  // enough for a warning, which is all this is.
+  const isAddress = /^[\d.]+$/.test(hostname) || hostname.includes(":") || !hostname.includes(".");
+  const site = isAddress ? hostname : hostname.split(".").slice(-2).join(".");
+  return `${protocol}//${site}`;
+}
+
+function warnAboutConfiguration() {
+  const pageSite = siteOf(location.href);
+  const apiSite = siteOf(API_BASE);
+  if (pageSite === apiSite) return;
+  const box = $("#config-warning");
+  box.textContent =
+    `This page (${PAGE_ORIGIN}) and the API (${api.apiOrigin}) are on different sites, so the browser ` +
+    "will not send the API's SameSite=Strict refresh cookie: every reload would log you out. " +
+    "Serve both from one site (open the page at the same host name as the API, such as 127.0.0.1), " +
+    "or, over HTTPS only, set REFRESH_COOKIE_SAMESITE=None on the API.";
   box.hidden = false;
-  clearTimeout(messageTimer);
-  messageTimer = setTimeout(() => (box.hidden = true), kind === "error" ? 8000 : 4000);
+}
+
+// --- Forms ---------------------------------------------------------------------------------
+
+let uniqueId = 0;
+
+/** Link each field to its error (and hint) with aria-describedby; ids for template copies. */
+function wireForm(form) {
+  for (const slot of $$(".field-error", form)) {
+    const field = form.elements[slot.dataset.for];
+    slot.id ||= `error-${++uniqueId}`;
+    const target = field instanceof RadioNodeList ? null : field;
+    if (!target) continue;
+    target.id ||= `field-${++uniqueId}`;
+    const described = new Set((target.getAttribute("aria-describedby") || "").split(" ").filter(Boolean));
+    described.add(slot.id);
+    target.setAttribute("aria-describedby", [...described].join(" "));
+  }
+  for (const label of $$("label[data-for-field]", form)) {
+    label.htmlFor = form.elements[label.dataset.forField].id;
+  }
 }
 
 function clearErrors(form) {
-  for (const p of form.querySelectorAll(".field-error")) p.textContent = "";
-  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  for (const p of $$(".field-error", form)) p.textContent = "";
+  for (const input of $$("[aria-invalid]", form)) input.removeAttribute("aria-invalid");
 }
 
-/** Show an API error: field messages next to their inputs, and a banner. */
+function markInvalid(form, field, text) {
+  const slot = $(`.field-error[data-for="${CSS.escape(field)}"]`, form);
+  if (!slot) return false;
+  slot.textContent = text;
+  const input = form.elements[field];
+  if (input && !(input instanceof RadioNodeList)) input.setAttribute("aria-invalid", "true");
+  return true;
+}
+
+function focusFirstInvalid(form) {
+  $('[aria-invalid="true"]', form)?.focus();
+}
+
+/** Empty required fields, in plain words, before anything is sent. */
+function checkRequired(form) {
+  let missing = false;
+  for (const input of $$("[required]", form)) {
+    if (input.value.trim() === "") {
+      markInvalid(form, input.name, input.dataset.empty || "This field is required.");
+      missing = true;
+    }
+  }
+  return !missing;
+}
+
+/** Show an API error: field messages next to their inputs, and a message in the alert region. */
 function report(error, form) {
   if (form && error.status === 422) {
     let placed = false;
     for (const [field, messages] of Object.entries(error.fieldErrors)) {
-      const slot = form.querySelector(`.field-error[data-for="${CSS.escape(field)}"]`);
-      if (slot) {
-        slot.textContent = messages.join(" ");
-        form.elements[field]?.setAttribute("aria-invalid", "true");
-        placed = true;
-      }
+      const input = form.elements[field];
+      const plain = input?.value === "" && input.dataset?.empty;
+      placed = markInvalid(form, field, plain || messages.join(" ")) || placed;
     }
-    if (!placed) return showMessage(error.problem.detail || MESSAGES[422]);
+    if (placed) {
+      focusFirstInvalid(form);
+      return showMessage(MESSAGES[422]);
+    }
+    return showMessage(error.problem.detail || MESSAGES[422]);
   }
   showMessage(explain(error));
 }
 
+/** An error already shown on the page: nothing more to report. */
+class Handled extends Error {}
+
 function busy(form, on) {
-  for (const button of form.querySelectorAll("button")) button.disabled = on;
+  for (const button of $$("button", form)) button.disabled = on;
+  form.setAttribute("aria-busy", String(on));
 }
 
-/** Run a form submission: clear old errors, disable buttons, report failures. */
+/** Run a form submission: check empty fields, disable buttons, report failures. */
 function handle(form, action, { messageFor } = {}) {
+  wireForm(form);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(form);
-    $("#message").hidden = true;
+    clearMessages();
+    if (!checkRequired(form)) {
+      focusFirstInvalid(form);
+      showMessage(MESSAGES[422]);
+      return;
+    }
     busy(form, true);
     try {
       await action(new FormData(form));
     } catch (error) {
+      if (error instanceof Handled) return;
       if (!(error instanceof api.ApiError)) throw error;
       const custom = messageFor?.(error);
       custom ? showMessage(custom) : report(error, form);
@@ -79,19 +207,61 @@ function handle(form, action, { messageFor } = {}) {
   });
 }
 
-// --- Logged out: log in and register -------------------------------------------------
-
-function showTab(name) {
-  const login = name === "login";
-  $("#tab-login").setAttribute("aria-selected", String(login));
-  $("#tab-register").setAttribute("aria-selected", String(!login));
-  $("#login-form").hidden = !login;
-  $("#register-form").hidden = login;
-  (login ? $("#login-form") : $("#register-form")).elements[0].focus();
+/** A confirmation in a modal dialog; Escape or Cancel answer false. */
+function confirmAction(text, okLabel) {
+  const dialog = $("#confirm");
+  $("#confirm-text").textContent = text;
+  $("#confirm-ok").textContent = okLabel;
+  const opener = document.activeElement;
+  dialog.returnValue = "";
+  dialog.showModal();
+  $("#confirm-cancel").focus();
+  return new Promise((resolve) => {
+    dialog.addEventListener(
+      "close",
+      () => {
+        if (opener?.isConnected) opener.focus();
+        resolve(dialog.returnValue === "ok");
+      },
+      { once: true },
+    );
+  });
 }
 
-$("#tab-login").addEventListener("click", () => showTab("login"));
-$("#tab-register").addEventListener("click", () => showTab("register"));
+/** After removing `item` from a list, focus its neighbour (or `fallback` when it was the last). */
+function focusAfterRemoval(item, fallback) {
+  const next = item.nextElementSibling || item.previousElementSibling;
+  item.remove();
+  (next ? $("button", next) || next : fallback).focus();
+}
+
+// --- Logged out: log in and register (a tabs pattern) ------------------------------------
+
+const TABS = ["login", "register"];
+
+function showTab(name, { focus = "field" } = {}) {
+  for (const tab of TABS) {
+    const selected = tab === name;
+    const button = $(`#tab-${tab}`);
+    button.setAttribute("aria-selected", String(selected));
+    button.tabIndex = selected ? 0 : -1;
+    $(`#${tab}-panel`).hidden = !selected;
+  }
+  if (focus === "tab") $(`#tab-${name}`).focus();
+  else if (focus === "field") $(`#${name}-form`).elements[0].focus();
+}
+
+for (const tab of TABS) {
+  $(`#tab-${tab}`).addEventListener("click", () => showTab(tab));
+}
+$(".tabs").addEventListener("keydown", (event) => {
+  const current = TABS.indexOf(document.activeElement?.id.replace("tab-", ""));
+  if (current < 0) return;
+  const moves = { ArrowRight: current + 1, ArrowLeft: current - 1, Home: 0, End: TABS.length - 1 };
+  if (!(event.key in moves)) return;
+  event.preventDefault();
+  showTab(TABS[(moves[event.key] + TABS.length) % TABS.length], { focus: "tab" });
+});
 
 handle(
   $("#login-form"),
@@ -102,24 +272,74 @@ handle(
   { messageFor: (error) => (error.status === 401 ? "The username or password is incorrect." : null) },
 );
 
-handle($("#register-form"), async (data) => {
-  const username = data.get("username").trim();
-  const password = data.get("password");
-  await api.register(username, data.get("email").trim(), password);
-  await api.login(username, password);
-  $("#register-form").reset();
-  showMessage(`Welcome, ${username}! Your account is ready.`, "success");
+handle(
+  $("#register-form"),
+  async (data) => {
+    const password = data.get("password");
+    const account = await api.register(data.get("username").trim(), data.get("email").trim(), password);
+    // The name as the server stores it (lower case, one normal form), which is what logs in.
+    await api.login(account.username, password);
+    $("#register-form").reset();
+    showMessage(`Welcome, ${account.username}! Your account is ready.`, "success");
+  },
+  {
+    messageFor: (error) => {
+      if (error.status !== 409) return null;
+      const form = $("#register-form");
+      const fields = Object.keys(error.fieldErrors);
+      for (const field of fields) markInvalid(form, field, error.fieldErrors[field].join(" "));
+      focusFirstInvalid(form);
+      if (fields.length === 1) return `That ${fields[0] === "email" ? "email" : "username"} is already taken.`;
+      return fields.length ? "That username and that email are both taken." : MESSAGES[409];
+    },
+  },
+);
+
+// --- Logged in: switching views ------------------------------------------------------------
+
+let account = null;
+
+function currentView() {
+  const name = location.hash.slice(1);
+  return name in VIEWS ? name : "notes";
+}
+
+function showView(name, { focus = true } = {}) {
+  for (const view of Object.keys(VIEWS)) {
+    $(`#view-${view}`).hidden = view !== name;
+    const link = $(`.views a[data-view="${view}"]`);
+    if (view === name) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  $("#view-title").textContent = VIEWS[name];
+  document.title = `${VIEWS[name]} · myapi notes`;
+  if (name === "sessions") loadSessions().catch(report);
+  if (name === "tokens") loadTokens().catch(report);
+  if (focus) $("#view-title").focus();
+}
+
+window.addEventListener("hashchange", () => {
+  // Only the screens' own links switch screens (not the skip link's #main).
+  if (api.isLoggedIn() && location.hash.slice(1) in VIEWS) showView(currentView());
 });
 
-// --- Logged in: notes ------------------------------------------------------------------
+// --- Logged in: notes ------------------------------------------------------------------------
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+function closeEdit(item) {
+  const form = $("form.edit", item);
+  clearErrors(form);
+  form.hidden = true;
+  $(".view", item).hidden = false;
+  $('[data-action="edit"]', item).focus();
+}
 
 function renderNote(note) {
   const item = $("#note-template").content.firstElementChild.cloneNode(true);
   item.dataset.id = note.id;
-  fillNote(item, note);
   const form = $("form.edit", item);
+  fillNote(item, note);
   $('[data-action="edit"]', item).addEventListener("click", () => {
     form.elements.title.value = note.title;
     form.elements.body.value = note.body ?? "";
@@ -127,18 +347,22 @@ function renderNote(note) {
     form.hidden = false;
     form.elements.title.focus();
   });
-  $('[data-action="cancel"]', item).addEventListener("click", () => {
-    clearErrors(form);
-    form.hidden = true;
-    $(".view", item).hidden = false;
+  $('[data-action="cancel"]', item).addEventListener("click", () => closeEdit(item));
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      closeEdit(item);
+    }
   });
   $('[data-action="delete"]', item).addEventListener("click", async () => {
-    if (!confirm(`Delete “${note.title}”?`)) return;
+    if (!(await confirmAction(`Delete the note “${note.title}”? This cannot be undone.`, "Delete note"))) return;
     try {
       await api.call(`/api/v1/notes/${note.id}`, { method: "DELETE" });
-      item.remove();
-      updateCount(-1);
-      showMessage("Note deleted.", "success");
+      focusAfterRemoval(item, $("#compose-note-title"));
+      noteTotal -= 1;
+      updateCount();
+      showMessage(`Note “${note.title}” deleted.`, "success");
+      if ($("#notes").children.length === 0 && notePage > 1) await loadNotes(notePage - 1);
     } catch (error) {
       report(error);
     }
@@ -150,8 +374,7 @@ function renderNote(note) {
     });
     Object.assign(note, changed);
     fillNote(item, note);
-    form.hidden = true;
-    $(".view", item).hidden = false;
+    closeEdit(item);
   });
   return item;
 }
@@ -160,6 +383,8 @@ function fillNote(item, note) {
   $(".note-title", item).textContent = note.title;
   $(".note-body", item).textContent = note.body ?? "";
   $(".note-body", item).hidden = !note.body;
+  $('[data-action="edit"] .visually-hidden', item).textContent = ` note: ${note.title}`;
+  $('[data-action="delete"] .visually-hidden', item).textContent = ` note: ${note.title}`;
   const time = $(".note-time", item);
   const stamp = note.updated_at || note.created_at;
   time.dateTime = stamp;
@@ -167,17 +392,37 @@ function fillNote(item, note) {
 }
 
 let noteTotal = 0;
-function updateCount(delta = 0) {
-  noteTotal += delta;
+let notePage = 1;
+let notePages = 1;
+
+function updateCount() {
   $("#note-count").textContent = noteTotal === 1 ? "1 note" : `${noteTotal} notes`;
   $("#notes-empty").hidden = noteTotal > 0;
+  $("#pager").hidden = notePages <= 1;
+  $("#page-label").textContent = `Page ${notePage} of ${notePages}`;
+  $("#page-prev").disabled = notePage <= 1;
+  $("#page-next").disabled = notePage >= notePages;
 }
 
-async function loadNotes() {
-  const page = await api.call("/api/v1/notes?per_page=100");
-  $("#notes").replaceChildren(...page.items.map(renderNote));
-  noteTotal = page.total;
+async function loadNotes(page = 1) {
+  const answer = await api.call(`/api/v1/notes?page=${page}&per_page=${NOTES_PER_PAGE}`);
+  $("#notes").replaceChildren(...answer.items.map(renderNote));
+  noteTotal = answer.total;
+  notePage = answer.page;
+  notePages = Math.max(1, answer.pages);
   updateCount();
+}
+
+for (const [button, step] of [
+  ["#page-prev", -1],
+  ["#page-next", 1],
+]) {
+  $(button).addEventListener("click", () => {
+    loadNotes(notePage + step)
+      .then(() => $("#notes-title").scrollIntoView({ block: "nearest" }))
+      .then(() => ($("#notes").firstElementChild || $("#compose-note-title")).focus())
+      .catch(report);
+  });
 }
 
 handle($("#note-form"), async (data) => {
@@ -185,12 +430,12 @@ handle($("#note-form"), async (data) => {
     method: "POST",
     body: { title: data.get("title").trim(), body: data.get("body") },
   });
-  $("#notes").prepend(renderNote(note));
-  updateCount(1);
   $("#note-form").reset();
+  await loadNotes(1); // the newest note is first on page 1
+  showMessage(`Note “${note.title}” added.`, "success");
 });
 
-// --- Logged in: sessions ----------------------------------------------------------------
+// --- Logged in: sessions ------------------------------------------------------------------------
 
 function describeAgent(agent) {
   if (!agent) return "Unknown device";
@@ -199,36 +444,43 @@ function describeAgent(agent) {
   return system ? `${browser} on ${system}` : browser;
 }
 
+function line(text, className = "hint") {
+  const span = document.createElement("span");
+  span.className = className;
+  span.textContent = text;
+  return span;
+}
+
 async function loadSessions() {
   const sessions = await api.call("/auth/sessions");
   const items = sessions.map((session) => {
     const item = document.createElement("li");
+    item.tabIndex = -1;
     const text = document.createElement("div");
-    const name = document.createElement("strong");
-    name.textContent = describeAgent(session.user_agent);
-    const address = document.createElement("span");
-    address.className = "hint";
-    address.textContent = session.ip || "unknown address";
-    const active = document.createElement("span");
-    active.className = "hint";
-    active.textContent = `Last active ${dateFormat.format(new Date(session.last_used_at))}`;
-    text.append(name, address, active);
+    const device = describeAgent(session.user_agent);
+    const signedIn = new Date(session.created_at);
+    text.append(
+      line(device, "name"),
+      line(`Signed in ${dateFormat.format(signedIn)}`),
+      line(`Last active ${dateFormat.format(new Date(session.last_used_at))}`),
+      line(session.ip || "unknown address"),
+    );
     item.append(text);
     if (session.current) {
-      const badge = document.createElement("span");
-      badge.className = "badge";
-      badge.textContent = "This device";
-      item.append(badge);
+      item.append(line("This device", "badge"));
+      item.classList.add("current");
     } else {
       const revoke = document.createElement("button");
       revoke.type = "button";
       revoke.className = "ghost small danger";
-      revoke.textContent = "Revoke";
+      const label = `${device}, signed in ${dateFormat.format(signedIn)}`;
+      revoke.append("Revoke", line(` session: ${label}`, "visually-hidden"));
       revoke.addEventListener("click", async () => {
+        if (!(await confirmAction(`Revoke the session ${label}? That browser or device is logged out at once.`, "Revoke session"))) return;
         try {
           await api.call(`/auth/sessions/${session.id}`, { method: "DELETE" });
-          item.remove();
-          showMessage("Session revoked.", "success");
+          focusAfterRemoval(item, $("#sessions-reload"));
+          showMessage(`Session revoked: ${label}.`, "success");
         } catch (error) {
           report(error);
         }
@@ -239,6 +491,148 @@ async function loadSessions() {
   });
   $("#sessions").replaceChildren(...items);
 }
+
+$("#sessions-reload").addEventListener("click", () => {
+  loadSessions()
+    .then(() => showMessage("Sessions list refreshed.", "success"))
+    .catch(report);
+});
+
+// --- Logged in: personal access tokens ---------------------------------------------------------
+
+async function loadTokens() {
+  const [tokens, info] = await Promise.all([api.call("/auth/tokens"), api.call("/auth/token-info")]);
+  renderScopeChoices(info.scope.split(" ").filter(Boolean));
+  const items = tokens.map((token) => {
+    const item = document.createElement("li");
+    item.tabIndex = -1;
+    const text = document.createElement("div");
+    text.append(
+      line(token.name, "name"),
+      line(`May: ${token.scope}`),
+      line(`Made ${dateFormat.format(new Date(token.created_at))}, expires ${dateFormat.format(new Date(token.expires_at))}`),
+      line(token.last_used_at ? `Last used ${dateFormat.format(new Date(token.last_used_at))}` : "Never used"),
+    );
+    const revoke = document.createElement("button");
+    revoke.type = "button";
+    revoke.className = "ghost small danger";
+    revoke.append("Revoke", line(` token: ${token.name}`, "visually-hidden"));
+    revoke.addEventListener("click", async () => {
+      if (!(await confirmAction(`Revoke the token “${token.name}”? Scripts using it stop working at once.`, "Revoke token"))) return;
+      try {
+        await api.call(`/auth/tokens/${token.id}`, { method: "DELETE" });
+        focusAfterRemoval(item, $("#token-name"));
+        $("#tokens-empty").hidden = $("#tokens").children.length > 0;
+        showMessage(`Token “${token.name}” revoked.`, "success");
+      } catch (error) {
+        report(error);
+      }
+    });
+    item.append(text, revoke);
+    return item;
+  });
+  $("#tokens").replaceChildren(...items);
+  $("#tokens-empty").hidden = tokens.length > 0;
+}
+
+function renderScopeChoices(scopes) {
+  const box = $("#token-scope-choices");
+  const checked = new Set($$("input:checked", box).map((input) => input.value));
+  box.replaceChildren(
+    ...scopes.map((scope) => {
+      const label = document.createElement("label");
+      label.className = "choice";
+      const input = document.createElement("input");
+      input.type = "checkbox";
+      input.name = "scope";
+      input.value = scope;
+      input.checked = checked.size ? checked.has(scope) : scope.endsWith(":read");
+      label.append(input, ` ${scope}`);
+      return label;
+    }),
+  );
+}
+
+handle($("#token-form"), async (data) => {
+  const scope = data.getAll("scope").join(" ");
+  if (!scope) {
+    markInvalid($("#token-form"), "scope", "Choose at least one thing the token may do.");
+    $("#token-scope-choices input")?.focus();
+    showMessage(MESSAGES[422]);
+    return;
+  }
+  const body = { name: data.get("name").trim(), scope, expires_in_days: Number(data.get("expires_in_days")) };
+  const make = () => api.call("/auth/tokens", { method: "POST", body });
+  let made;
+  try {
+    made = await make();
+  } catch (error) {
+    if (!(error instanceof api.ApiError && error.needsFreshLogin)) throw error;
+    const password = data.get("password");
+    if (!password) {
+      markInvalid($("#token-form"), "password", "Enter your password: making a token needs a recent password login.");
+      focusFirstInvalid($("#token-form"));
+      showMessage("Please confirm your password to make a token.");
+      return;
+    }
+    await confirmPassword(password, $("#token-form"));
+    made = await make();
+  }
+  $("#token-form").reset();
+  $("#token-value").value = made.token;
+  $("#token-made").hidden = false;
+  $("#token-made-title").focus();
+  await loadTokens();
+});
+
+/** A recent password login for an operation that needs one; a wrong password is a field error. */
+async function confirmPassword(password, form, field = "password") {
+  try {
+    await api.confirmPassword(account.username, password);
+  } catch (error) {
+    if (error instanceof api.ApiError && error.status === 401) {
+      const wrong = new api.ApiError(422, { errors: { [field]: ["That password is not right."] } });
+      report(wrong, form);
+      throw new Handled();
+    }
+    throw error;
+  }
+}
+
+$("#token-copy").addEventListener("click", async () => {
+  const value = $("#token-value").value;
+  try {
+    await navigator.clipboard.writeText(value);
+    showMessage("Token copied to the clipboard.", "success");
+  } catch {
+    $("#token-value").select();
+    showMessage("Copying was not allowed here: the token is selected, press Ctrl+C (or ⌘C) to copy it.");
+  }
+});
+
+$("#token-done").addEventListener("click", () => {
+  $("#token-value").value = "";
+  $("#token-made").hidden = true;
+  $("#token-name").focus();
+});
+
+// --- Logged in: password -------------------------------------------------------------------------
+
+handle($("#password-form"), async (data) => {
+  const body = { current_password: data.get("current_password"), new_password: data.get("new_password") };
+  const change = () => api.call("/auth/password", { method: "PUT", body });
+  try {
+    await change();
+  } catch (error) {
+    if (!(error instanceof api.ApiError && error.needsFreshLogin)) throw error;
+    await confirmPassword(body.current_password, $("#password-form"), "current_password");
+    await change();
+  }
+  $("#password-form").reset();
+  showMessage("Password changed. Every other session and every personal access token has ended.", "success");
+});
+
+// --- Logging out ---------------------------------------------------------------------------------
 
 const LOGGED_OUT = {
   done: { false: "Logged out.", true: "Logged out on every device." },
@@ -258,43 +652,89 @@ async function logout(everywhere) {
 }
 
 $("#logout").addEventListener("click", () => logout(false));
-$("#logout-all").addEventListener("click", () => logout(true));
+$("#logout-all").addEventListener("click", async () => {
+  const sure = await confirmAction(
+    "Log out everywhere? Every session, on every browser and device, ends, and so does every personal access token.",
+    "Log out everywhere",
+  );
+  if (sure) await logout(true);
+});
 
-// --- Switching between the two views ------------------------------------------------------
+// What a tab says when its session ends without a click in it. A logout here says its own.
+const SIGNED_OUT = {
+  ended: "Your session has ended (it expired, was revoked, or was not used for a while). Please log in again.",
+  "other-tab-logout": "You logged out in another tab.",
+  "other-tab-logout-all": "You logged out everywhere from another tab.",
+  "other-tab-ended": "Your session has ended (it expired, was revoked, or was not used for a while). Please log in again.",
+};
 
-async function enterWorkspace() {
-  const me = await api.call("/auth/me");
-  $("#who").textContent = me.username;
-  await Promise.all([loadNotes(), loadSessions()]);
+// --- Switching between the two states ---------------------------------------------------------------
+
+function setLoading(text) {
+  $("#loading").classList.remove("failed");
+  $("#loading").hidden = !text;
+  $("#loading-text").textContent = text || "";
+}
+
+async function enterWorkspace(how) {
+  setLoading("Loading your notes…");
   $("#auth").hidden = true;
+  try {
+    account = await api.call("/auth/me");
+    $("#who").textContent = account.username;
+    await loadNotes(1);
+  } finally {
+    setLoading("");
+  }
   $("#workspace").hidden = false;
   $("#account").hidden = false;
   document.body.dataset.state = "in";
+  showView(currentView(), { focus: how === "login" || how === "other-tab-login" });
+  if (how === "other-tab-login") showMessage("You logged in in another tab.", "success");
 }
 
-function leaveWorkspace() {
+function leaveWorkspace(reason) {
+  account = null;
   $("#workspace").hidden = true;
   $("#account").hidden = true;
   $("#notes").replaceChildren();
   $("#sessions").replaceChildren();
+  $("#tokens").replaceChildren();
+  $("#token-value").value = "";
+  $("#token-made").hidden = true;
+  for (const form of $$("form")) form.reset();
+  setLoading("");
   $("#auth").hidden = false;
+  const wasIn = document.body.dataset.state === "in";
   document.body.dataset.state = "out";
-  showTab("login");
+  showTab("login", { focus: "none" });
+  if (SIGNED_OUT[reason]) showMessage(SIGNED_OUT[reason]);
+  $(wasIn ? "#auth-title" : "#login-username").focus();
 }
 
-api.onSessionChange((loggedIn) => {
-  if (loggedIn) enterWorkspace().catch(report);
-  else leaveWorkspace();
+api.onSessionChange((loggedIn, how) => {
+  if (loggedIn) {
+    enterWorkspace(how).catch((error) => {
+      report(error);
+      $("#loading").hidden = false;
+      $("#loading").classList.add("failed");
+      $("#loading-text").textContent = "Your notes could not be loaded. Reload the page to try again.";
+    });
+  } else {
+    $("#loading").classList.remove("failed");
+    leaveWorkspace(how);
+  }
 });
 
+for (const form of $$("form")) if (!form.closest("template")) wireForm(form);
+
 async function start() {
+  warnAboutConfiguration();
   try {
     if (!(await api.resume())) leaveWorkspace();
   } catch (error) {
     leaveWorkspace();
     report(error);
-  } finally {
-    $("#loading").hidden = true;
   }
 }
 

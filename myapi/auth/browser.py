@@ -76,9 +76,11 @@ def _is_plain_http_loopback(origin: str) -> bool:
 def cookie_is_secure() -> bool:
     """Secure, except for local development: plain HTTP on loopback for the API and every origin.
 
-    Browsers refuse a `Secure` cookie from a plain-HTTP page, so the SPA served by `make spa`
-    could not keep its session otherwise. Anything reached over HTTPS, or any non-loopback
-    origin, gets `Secure` and the `__Secure-` name.
+    Chromium keeps a `Secure` cookie set over plain HTTP on loopback (it counts 127.0.0.1 and
+    localhost as secure; tests/e2e/test_headers.py checks it), but which origins count as
+    secure is left to each browser (RFC 6265bis), so plain-HTTP loopback development keeps
+    the unprefixed name without `Secure`, which every browser stores. Anything reached over
+    HTTPS, or any non-loopback origin, gets `Secure` and the `__Secure-` name.
     """
     origins = current_app.config["CORS_ORIGINS"]
     local = (

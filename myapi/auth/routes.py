@@ -73,8 +73,13 @@ def register(data: dict[str, str]) -> Any:
     """Create an account with the `user` role."""
     try:
         return accounts.register(data["username"], data["email"], data["password"])
-    except accounts.AccountConflict:
-        abort(409, message="An account with this username or email already exists.")
+    except accounts.AccountConflict as conflict:
+        taken = {"username": ["This username is taken."], "email": ["This email is taken."]}
+        abort(
+            409,
+            message="An account with this username or email already exists.",
+            errors={field: taken[field] for field in conflict.fields},
+        )
 
 
 def _login_failed() -> Response:

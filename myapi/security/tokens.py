@@ -57,9 +57,12 @@ def next_pair_columns(session_expires_at: datetime, now: datetime) -> dict[str, 
         "refresh_jti": new_token_id(),
         "pair_issued_at": now,
         "access_expires_at": now + timedelta(minutes=config["ACCESS_TOKEN_MINUTES"]),
-        # A refresh token lives REFRESH_TOKEN_DAYS past its last use, never past the session's end.
+        # A refresh token lives REFRESH_TOKEN_DAYS past its last use, never past the session's
+        # idle limit (SESSION_IDLE_DAYS from this use) nor past its absolute end.
         "refresh_expires_at": min(
-            now + timedelta(days=config["REFRESH_TOKEN_DAYS"]), session_expires_at
+            now + timedelta(days=config["REFRESH_TOKEN_DAYS"]),
+            now + timedelta(days=config["SESSION_IDLE_DAYS"]),
+            session_expires_at,
         ),
     }
 

@@ -23,7 +23,12 @@ from myapi.services.transactions import holder_changed, unit_of_work
 
 
 class AccountConflict(Exception):
-    """The username or email already belongs to another account."""
+    """The username or email already belongs to another account; `fields` names which
+    (empty when a concurrent registration won the race and the database refused)."""
+
+    def __init__(self, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(", ".join(fields))
+        self.fields = fields
 
 
 class WrongPassword(Exception):
@@ -84,13 +89,20 @@ def register(username: str, email: str, password: str, role: str = "user") -> Us
         password_hash=password_hash,
         role=role,
     )
-    taken = db.session.scalar(
-        select(func.count())
-        .select_from(User)
-        .where((User.username == user.username) | (User.email == user.email))
+    holders = db.session.execute(
+        select(User.username, User.email).where(
+            (User.username == user.username) | (User.email == user.email)
+        )
+    ).all()
+    # Naming which one is taken tells nothing new: either can be tried alone with a fresh
+    # value for the other.
+    taken = tuple(
+        field
+        for field, value in (("username", user.username), ("email", user.email))
+        if any(getattr(holder, field) == value for holder in holders)
     )
     if taken:
-        raise AccountConflict
+        raise AccountConflict(taken)
     try:
         with unit_of_work() as work:
             db.session.add(user)

@@ -145,6 +145,11 @@ def rotate(principal: Principal) -> TokenPair:
         session = db.session.get(AuthSession, session_id)
         if session is None:
             raise TokenRejected("revoked")
+        if session.last_used_at <= idle_cutoff(now) and presented == session.refresh_jti:
+            # Idle too long. A refresh token issued now never outlives SESSION_IDLE_DAYS, but
+            # one issued before the setting was lowered (or existed) can: this check ends it.
+            # A rotated token goes on to reuse detection, as it would without the setting.
+            raise TokenRejected("idle")
         advanced = db.session.execute(
             update(AuthSession)
             .where(
@@ -178,6 +183,11 @@ def rotate(principal: Principal) -> TokenPair:
         revoke_sessions(AuthSession.id == session_id)
         work.audit("refresh_reuse_detected", user_id=session.user_id, session_id=session_id)
     raise TokenRejected("revoked")
+
+
+def idle_cutoff(now: datetime) -> datetime:
+    """Sessions last used at or before this moment have ended by idleness."""
+    return now - timedelta(days=current_app.config["SESSION_IDLE_DAYS"])
 
 
 def _within_grace(session: AuthSession, presented: str) -> bool:
@@ -239,13 +249,15 @@ def end_token(principal: Principal) -> str:
 def live_sessions(user_id: int, current_session_id: str | None) -> list[dict[str, Any]]:
     """The user's login sessions that can still refresh, most recently used first (grants
     to third-party apps are sessions too, listed as connected apps instead)."""
+    now = utcnow()
     sessions = db.session.scalars(
         select(AuthSession)
         .where(
             AuthSession.user_id == user_id,
             AuthSession.client_id.is_(None),
             AuthSession.revoked_at.is_(None),
-            AuthSession.refresh_expires_at > utcnow(),
+            AuthSession.refresh_expires_at > now,
+            AuthSession.last_used_at > idle_cutoff(now),
         )
         .order_by(AuthSession.last_used_at.desc(), AuthSession.id)
     )
@@ -274,14 +286,20 @@ def revoke_own_session(user_id: int, session_id: str) -> bool:
 def prune_expired(now: datetime | None = None) -> tuple[int, int, int]:
     """Delete rows that no longer guard a live token; returns the counts.
 
-    Sessions and denylist entries go once their tokens have expired; a personal access
-    token's row goes once it has expired or been revoked (its token is dead either way).
+    Sessions go once their tokens have expired or they have been idle longer than
+    SESSION_IDLE_DAYS (and their last access token has expired), denylist entries once their
+    tokens have expired; a personal access token's row goes once it has expired or been
+    revoked (its token is dead either way).
     """
     now = now or utcnow()
     with unit_of_work():
         sessions = db.session.execute(
             delete(AuthSession).where(
-                AuthSession.refresh_expires_at < now, AuthSession.access_expires_at < now
+                or_(
+                    AuthSession.refresh_expires_at < now,
+                    AuthSession.last_used_at <= idle_cutoff(now),
+                ),
+                AuthSession.access_expires_at < now,
             )
         ).rowcount
         tokens = db.session.execute(

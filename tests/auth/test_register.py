@@ -87,6 +87,7 @@ def test_register_refuses_a_username_taken_in_any_case(client: FlaskClient, user
 
     body = assert_problem(response, 409)
     assert "already exists" in body["detail"]
+    assert body["errors"] == {"username": ["This username is taken."]}
     assert user_count() == 1
 
 
@@ -96,8 +97,22 @@ def test_register_refuses_a_taken_email(client: FlaskClient, email: str) -> None
 
     response = register(client, username="alice2", email=email)
 
-    assert_problem(response, 409)
+    body = assert_problem(response, 409)
+    assert body["errors"] == {"email": ["This email is taken."]}
     assert user_count() == 1
+
+
+def test_a_conflict_names_both_fields_when_both_are_taken(client: FlaskClient) -> None:
+    register(client)
+    register(client, username="bob", email="bob@example.com")
+
+    response = register(client, username="alice", email="bob@example.com")
+
+    body = assert_problem(response, 409)
+    assert body["errors"] == {
+        "username": ["This username is taken."],
+        "email": ["This email is taken."],
+    }
 
 
 @pytest.mark.parametrize("username", ["abc", "a" * 32, "a_b.c-9", "ABC"])

@@ -1,20 +1,23 @@
 """End-to-end: the example SPA against the API in a real Chromium (Debian's, via Playwright).
 
 Three loopback origins: the API (gunicorn, production config over plain HTTP, a file SQLite
-database), the SPA (examples/spa, with config.js pointing at that API), and an unlisted
-"evil" origin. All three are on 127.0.0.1, so they are the same *site*: SameSite does not
-keep the refresh cookie away from the evil page, and only CORS and the CSRF check protect it.
+database), the SPA (examples/spa served by examples/spa/serve.py, as `make spa` does: its
+headers, and config.js pointing at that API), and an unlisted "evil" origin. All three are
+on 127.0.0.1, so they are the same *site*: SameSite does not keep the refresh cookie away
+from the evil page, and only CORS and the CSRF check protect it.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import importlib.util
 import os
 import secrets
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,19 @@ SPA_DIR = ROOT / "examples" / "spa"
 ARTIFACTS = ROOT / "test-artifacts"
 #: Every Playwright wait is bounded by this (milliseconds).
 WAIT_MS = 15_000
+#: axe-core, which `make test` installs from the npm registry (tests/e2e/package-lock.json).
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _load_spa_server() -> Any:
+    spec = importlib.util.spec_from_file_location("spa_serve", SPA_DIR / "serve.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+spa_serve = _load_spa_server()
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev extra)")
 sync_api.expect.set_options(timeout=WAIT_MS)
@@ -86,11 +102,13 @@ class Stack:
     api_log: Path
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The API, the SPA and the evil origin, for the whole session."""
-    tmp = tmp_path_factory.mktemp("e2e")
-    spa = StaticServer(SPA_DIR).start()
+@contextmanager
+def running_stack(tmp: Path, **settings: str) -> Iterator[Stack]:
+    """The API (with `settings` on top of the defaults), the SPA and the evil origin."""
+    # The API's address is known once it runs; until then config.js names no API.
+    spa = spa_serve.make_server("127.0.0.1", 0, "http://127.0.0.1:1")
+    spa_origin = f"http://127.0.0.1:{spa.server_address[1]}"
+    threading.Thread(target=spa.serve_forever, daemon=True).start()
     evil = StaticServer(tmp, {"/": "<!doctype html><title>Not the SPA</title><p>Hello."}).start()
     database = f"sqlite:///{tmp / 'e2e.db'}"
     subprocess.run(
@@ -109,24 +127,43 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "RATELIMIT_STORAGE_URI": "memory://",
         "HTTPS_ONLY": "false",
         "PUBLIC_URL": "http://127.0.0.1",
-        "CORS_ORIGINS": spa.origin,
+        "CORS_ORIGINS": spa_origin,
         "GUNICORN_WORKERS": "1",
         "GUNICORN_THREADS": "4",
         "REGISTER_LIMIT_PER_IP": "1000 per minute",
         "LOGIN_LIMIT_PER_IP": "1000 per minute",
         "RATELIMIT_DEFAULT": "10000 per minute",
-    }
+    } | settings
     api = Host(env=env, log_path=tmp / "gunicorn.log").start()
-    spa.server.overrides["/config.js"] = f'export const API_BASE = "{api.url}";\n'  # type: ignore[attr-defined]
-    yield Stack(
-        api=api.url,
-        spa=spa.origin + "/index.html",
-        evil=evil.origin + "/",
-        api_log=tmp / "gunicorn.log",
-    )
-    api.stop()
-    spa.stop()
-    evil.stop()
+    spa.api = api.url
+    try:
+        yield Stack(
+            api=api.url,
+            spa=spa_origin + "/index.html",
+            evil=evil.origin + "/",
+            api_log=tmp / "gunicorn.log",
+        )
+    finally:
+        api.stop()
+        spa.shutdown()
+        spa.server_close()
+        evil.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The API, the SPA and the evil origin, for the whole session."""
+    with running_stack(tmp_path_factory.mktemp("e2e")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def short_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Another stack whose access tokens really expire after one minute (no leeway)."""
+    with running_stack(
+        tmp_path_factory.mktemp("e2e-short"), ACCESS_TOKEN_MINUTES="1", JWT_LEEWAY_SECONDS="0"
+    ) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -160,3 +197,33 @@ def page(context: Any) -> Any:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        pytest.skip(f"{AXE} is missing: make test installs it (npm ci in tests/e2e)")
+    return AXE.read_text()
+
+
+#: Impacts that fail a test; "minor" and "moderate" findings are reported by axe but allowed.
+FAILING_IMPACTS = {"serious", "critical"}
+
+
+def axe_violations(page: Any, source: str) -> list[str]:
+    """Run axe-core on the page as it is now; the serious and critical violations, described.
+
+    axe is evaluated through the DevTools protocol, so the page's Content-Security-Policy
+    (script-src 'self') stays as strict as it is for users.
+    """
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(source)
+    results = page.evaluate(
+        "() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)"
+    )
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} at "
+        + ", ".join(" ".join(node["target"]) for node in v["nodes"])
+        for v in results
+        if v["impact"] in FAILING_IMPACTS
+    ]

@@ -36,6 +36,14 @@ def register(page: Any, stack: Stack) -> tuple[str, str]:
     return username, login.value.json()["access_token"]
 
 
+def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
+    """Log in through the page's form (the page is on the login screen)."""
+    form = page.locator("#login-form")
+    form.get_by_label("Username or email").fill(username)
+    form.get_by_label("Password").fill(password)
+    form.get_by_role("button", name="Log in").click()
+
+
 def add_note(page: Any, title: str, body: str) -> None:
     form = page.locator("#note-form")
     form.get_by_placeholder("Title").fill(title)
@@ -60,8 +68,23 @@ def refresh_cookies(context: Any, stack: Stack) -> list[dict[str, Any]]:
     return [c for c in context.cookies(stack.api + "/auth/refresh") if c["name"] == COOKIE]
 
 
+def confirm(page: Any, button: str) -> None:
+    """Answer the page's confirmation dialog with its button named `button`."""
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name=button, exact=True).click()
+    expect(dialog).to_be_hidden()
+
+
+def alert(page: Any) -> Any:
+    return page.locator("#alert .message-text")
+
+
+def status(page: Any) -> Any:
+    return page.locator("#status .message-text")
+
+
 def test_register_log_in_and_manage_notes(page: Any, stack: Stack, artifacts: Any) -> None:
-    page.on("dialog", lambda dialog: dialog.accept())
     register(page, stack)
     expect(page.locator("#notes-empty")).to_be_visible()
 
@@ -78,12 +101,14 @@ def test_register_log_in_and_manage_notes(page: Any, stack: Stack, artifacts: An
     expect(note(page, "Groceries for Sunday")).to_be_visible()
 
     note(page, "Call the plumber").get_by_role("button", name="Delete").click()
+    confirm(page, "Delete note")
     expect(page.locator("li.note")).to_have_count(2)
     expect(page.locator("#note-count")).to_have_text("2 notes")
 
     page.reload()  # what the list shows is what the API stored
     expect(page.locator("body")).to_have_attribute("data-state", "in")
     expect(page.locator(".note-title")).to_have_text(["Ideas", "Groceries for Sunday"])
+    page.get_by_role("link", name="Sessions").click()
     expect(page.locator(".session-list li")).to_have_count(1)
     expect(page.locator(".session-list .badge")).to_have_text("This device")
     page.screenshot(path=str(artifacts / "spa-notes.png"), full_page=True)
@@ -150,7 +175,7 @@ def test_a_logout_that_cannot_be_confirmed_says_so_and_can_be_retried(
 
     page.get_by_role("button", name="Log out", exact=True).click()
 
-    expect(page.locator("#message")).to_contain_text("The logout could not be confirmed")
+    expect(alert(page)).to_contain_text("The logout could not be confirmed")
     expect(page.locator("body")).to_have_attribute("data-state", "in")
     with page.expect_response(is_post("/auth/logout")) as retried:
         page.get_by_role("button", name="Log out", exact=True).click()
@@ -222,7 +247,7 @@ def test_a_refresh_without_the_csrf_header_is_refused(page: Any, stack: Stack) -
             });
             return {status: response.status, body: await response.json()};
           };
-          const csrf = sessionStorage.getItem("myapi.csrf");
+          const csrf = localStorage.getItem("myapi.csrf");
           return {
             missing: await call({"X-Token-Delivery": "cookie"}),
             wrong: await call({"X-Token-Delivery": "cookie", "X-CSRF-Token": "0".repeat(64)}),
@@ -246,7 +271,7 @@ def test_errors_are_explained_on_the_page(page: Any, stack: Stack) -> None:
     login.get_by_label("Username or email").fill("nobody")
     login.get_by_label("Password").fill("not the password at all")
     login.get_by_role("button", name="Log in").click()
-    expect(page.locator("#message")).to_have_text("The username or password is incorrect.")
+    expect(alert(page)).to_have_text("The username or password is incorrect.")
 
     page.get_by_role("tab", name="Create account").click()
     form = page.locator("#register-form")
@@ -256,7 +281,7 @@ def test_errors_are_explained_on_the_page(page: Any, stack: Stack) -> None:
     form.get_by_role("button", name="Create account").click()
     expect(form.locator('.field-error[data-for="password"]')).to_contain_text("12")
     expect(form.locator('.field-error[data-for="username"]')).not_to_be_empty()
-    expect(page.locator("#message")).to_have_text("Please correct the highlighted fields.")
+    expect(alert(page)).to_have_text("Please correct the highlighted fields.")
 
 
 def problem_reply(stack: Stack, status: int, **headers: str) -> dict[str, Any]:
@@ -305,7 +330,7 @@ def test_a_401_is_retried_once_after_a_silent_refresh(page: Any, stack: Stack) -
 
     assert failed, "the first attempt was not intercepted"
     assert refreshes == [200]
-    expect(page.locator("#message")).to_be_hidden()
+    expect(alert(page)).to_be_empty()
     expect(page.locator("li.note")).to_have_count(1)
 
 
@@ -314,6 +339,7 @@ def test_a_401_is_retried_once_after_a_silent_refresh(page: Any, stack: Stack) -
     [
         (403, {}, "You are not allowed to do that with this account."),
         (429, {"Retry-After": "30"}, "Too many requests. Try again in 30 seconds."),
+        (429, {"Retry-After": "3540"}, "Too many requests. Try again in 59 minutes."),
     ],
 )
 def test_refusals_are_explained_on_the_page(
@@ -326,5 +352,5 @@ def test_refusals_are_explained_on_the_page(
     form.get_by_placeholder("Title").fill("Refused")
     form.get_by_role("button", name="Add note").click()
 
-    expect(page.locator("#message")).to_have_text(message)
+    expect(alert(page)).to_have_text(message)
     expect(page.locator("li.note")).to_have_count(0)
