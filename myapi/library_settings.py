@@ -15,11 +15,12 @@ from myapi.adapters.limits_storage import SCHEME_PREFIX
 
 
 def library_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """flask-jwt-extended, Flask-SQLAlchemy, Flask-Limiter and flask-smorest settings."""
+    """flask-jwt-extended, Flask-SQLAlchemy, Flask-Limiter, Flask-Mailman and flask-smorest."""
     return (
         _token_settings(settings)
         | _database_settings(settings)
         | _limiter_settings(settings)
+        | _mail_settings(settings)
         | {
             "API_TITLE": "myapi",
             "API_VERSION": "1.0.0",
@@ -84,3 +85,22 @@ def _limiter_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         # (`adapters.limits_storage`).
         wired["RATELIMIT_STORAGE_URI"] = SCHEME_PREFIX + storage
     return wired
+
+
+#: The development backend: each message to the log, marked as not sent.
+CONSOLE_MAIL_BACKEND = "myapi.mail.console.MarkedConsoleBackend"
+
+
+def _mail_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Flask-Mailman reads MAIL_SERVER, MAIL_PORT, ... as they are; these are the rest.
+
+    Without an SMTP server, tests keep messages in memory and development prints them
+    (Production refuses to start that way while account emails are on).
+    """
+    if settings["MAIL_CONFIGURED"]:
+        backend = "smtp"
+    elif settings["TESTING"]:
+        backend = "locmem"
+    else:
+        backend = CONSOLE_MAIL_BACKEND
+    return {"MAIL_BACKEND": backend, "MAIL_TIMEOUT": settings["MAIL_TIMEOUT_SECONDS"]}

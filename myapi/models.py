@@ -215,3 +215,48 @@ class PersonalAccessToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="personal_tokens")
+
+
+class AccountToken(Base):
+    """A single-use token sent by email (password reset, for now); only its SHA-256 is kept.
+
+    A token is used by deleting its row in a conditional DELETE, so of two requests that
+    present it at once exactly one finds it; a used, superseded or expired token has no row
+    (or an expired one) and is refused alike.
+    """
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (Index("ix_account_tokens_user_id_purpose", "user_id", "purpose"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class OutboxMessage(Base):
+    """An email waiting to be sent, written in the same transaction as what it announces.
+
+    `context` (JSON) holds what the templates need, including a link with a token: it is
+    erased once the message is sent or given up, so a token's clear text lives only as long
+    as its message is undelivered. `claimed_until` is a sender's lease: a message is sent by
+    one sender at a time, and by another only if the first died before marking it.
+    """
+
+    __tablename__ = "mail_outbox"
+    __table_args__: ClassVar[dict[str, bool]] = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(254))
+    context: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Past this moment the message is pointless (its link has expired) and is given up.
+    expires_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    abandoned_at: Mapped[datetime | None]

@@ -9,8 +9,11 @@ from flask_smorest import abort
 
 from myapi.auth.browser import clears_refresh_cookie, deliver_tokens
 from myapi.auth.schemas import (
+    AcceptedSchema,
+    ForgotPasswordSchema,
     LoginSchema,
     PasswordChangeSchema,
+    PasswordResetSchema,
     RegisterSchema,
     SessionSchema,
     TokenInfoSchema,
@@ -26,7 +29,7 @@ from myapi.security.authorization import require_refresh_token, require_scope
 from myapi.security.passwords import HashingBusy
 from myapi.security.policy import bearer_challenge
 from myapi.security.principal import caller
-from myapi.services import accounts, sessions
+from myapi.services import accounts, recovery, sessions
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and tokens.")
 
@@ -209,3 +212,67 @@ def revoke_session(session_id: str) -> None:
     """Revoke one of the caller's sessions; anyone else's is a 404."""
     if not sessions.revoke_own_session(caller().user_id, session_id):
         abort(404, message="No such session.")
+
+
+def forgot_password_email_key() -> str:
+    """Count reset requests per address asked about, whoever asks and whether or not it
+    belongs to an account (so the limit itself tells nothing)."""
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    if not isinstance(email, str) or not email.strip():
+        return "address:" + client_ip()
+    return "reset-email:" + accounts.normalize_identifier(email)[:254]
+
+
+def require_account_emails() -> None:
+    """The email flows exist only with ACCOUNT_EMAILS on (Production: with SMTP configured)."""
+    if not current_app.config["ACCOUNT_EMAILS"]:
+        abort(404, message="Account emails are not enabled on this server.")
+
+
+#: The one answer to a reset request, whether or not the address is an account's.
+RESET_REQUESTED = {
+    "detail": "If an account has this email address, a link to reset its password has been "
+    "sent to it."
+}
+
+
+@blp.route("/password/forgot", methods=["POST"])
+@limiter.limit(_limit("FORGOT_PASSWORD_LIMIT_PER_IP"), key_func=client_ip)
+@limiter.limit(_limit("FORGOT_PASSWORD_LIMIT_PER_EMAIL"), key_func=forgot_password_email_key)
+@blp.arguments(ForgotPasswordSchema)
+@blp.response(202, AcceptedSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def forgot_password(data: dict[str, str]) -> Any:
+    """Ask for a password reset link by email.
+
+    The answer is the same whether or not the address belongs to an account: the link is
+    only queued here (for an active account), and sent after the answer.
+    """
+    require_account_emails()
+    recovery.request_password_reset(data["email"])
+    return RESET_REQUESTED
+
+
+@blp.route("/password/reset", methods=["POST"])
+@limiter.limit(_limit("RESET_PASSWORD_LIMIT_PER_IP"), key_func=client_ip)
+@blp.arguments(PasswordResetSchema)
+@blp.response(204)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(404, response="NOT_FOUND")
+def reset_password(data: dict[str, str]) -> Any:
+    """Set a new password with the token from a reset link.
+
+    Every session and personal access token of the account ends, and a notice goes to its
+    address. An unknown, used, superseded or expired token is one and the same 400.
+    """
+    require_account_emails()
+    try:
+        recovery.reset_password(data["token"], data["new_password"])
+    except recovery.InvalidResetToken:
+        return problem(
+            400,
+            "This reset link is invalid or has expired; ask for a new one.",
+            slug="invalid-reset-token",
+        )
+    return None

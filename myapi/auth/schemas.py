@@ -178,6 +178,32 @@ class PasswordChangeSchema(ma.Schema):
             raise ma.ValidationError("Must differ from the current password.", "new_password")
 
 
+class ForgotPasswordSchema(ma.Schema):
+    email = Identifier(
+        required=True,
+        validate=[validate.Length(max=254), EMAIL],
+        metadata={"description": "The account's email address (in any case)."},
+    )
+
+
+class AcceptedSchema(ma.Schema):
+    detail = ma.fields.String(required=True)
+
+
+class PasswordResetSchema(ma.Schema):
+    token = ma.fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=256), NO_NUL],
+        metadata={"description": "The token from the fragment of the emailed link."},
+    )
+    new_password = ma.fields.String(
+        required=True,
+        validate=validate_new_password,
+        metadata=PASSWORD_LENGTH
+        | {"description": "Not one of the 10,000 most common passwords (in any case)."},
+    )
+
+
 class SessionSchema(ma.Schema):
     id = ma.fields.String(required=True)
     created_at = ma.fields.AwareDateTime(required=True)

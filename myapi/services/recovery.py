@@ -1,0 +1,109 @@
+"""Password recovery by email, after the OWASP Forgot Password cheat sheet.
+
+A request names an email address and always gets the same answer; for an active account
+it makes a single-use token (32 random bytes, kept only as its SHA-256, via
+`security.opaque_tokens`) and queues the email carrying it, in one transaction, replacing
+any token asked for before. Presenting the token with a new password sets it, ends every
+session and personal access token of the account, voids every other link and queues a
+"password changed" notice, all in one transaction; an unknown, used, superseded or expired
+token is one and the same refusal.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from myapi.clock import utcnow
+from myapi.extensions import db
+from myapi.models import AccountToken, User
+from myapi.public_urls import front_end_link
+from myapi.security.opaque_tokens import has_opaque_shape, new_opaque_token, opaque_token_hash
+from myapi.security.passwords import hash_password
+from myapi.services.accounts import PASSWORD_RESET, find_user, replace_password
+from myapi.services.outbox import queue_message
+from myapi.services.transactions import unit_of_work
+
+#: Recognisable in a leak, like the other opaque tokens.
+RESET_TOKEN_PREFIX = "myapi_pwr_"
+#: The front-end page an emailed reset link opens.
+RESET_PAGE = "reset-password"
+
+
+class InvalidResetToken(Exception):
+    """Unknown, used, superseded or expired: deliberately not said which."""
+
+
+def request_password_reset(email: str) -> None:
+    """Queue a reset link if `email` (normalised) is an active account's; else do nothing.
+
+    The caller answers alike either way. The email is queued, never sent here, so the
+    answer does not wait for SMTP either way.
+    """
+    user = find_user(email) if "@" in email else None
+    if user is None or not user.is_active:
+        return
+    token = new_opaque_token(RESET_TOKEN_PREFIX)
+    now = utcnow()
+    minutes = current_app.config["PASSWORD_RESET_MINUTES"]
+    expires_at = now + timedelta(minutes=minutes)
+    with unit_of_work() as work:
+        # A newer request voids the older links.
+        db.session.execute(
+            delete(AccountToken).where(
+                AccountToken.user_id == user.id, AccountToken.purpose == PASSWORD_RESET
+            )
+        )
+        db.session.add(
+            AccountToken(
+                token_hash=opaque_token_hash(token),
+                user_id=user.id,
+                purpose=PASSWORD_RESET,
+                created_at=now,
+                expires_at=expires_at,
+            )
+        )
+        queue_message(
+            work,
+            "password_reset",
+            user.email,
+            {
+                "username": user.username,
+                "link": front_end_link(RESET_PAGE, token),
+                "minutes": minutes,
+            },
+            expires_at=expires_at,
+        )
+        work.audit("password_reset_requested", user_id=user.id)
+
+
+def reset_password(token: str, new_password: str) -> None:
+    """Set the password of the token's account and end all its credentials at once.
+
+    The token is spent by a conditional DELETE in the same transaction as the change: of
+    concurrent resets with one token, exactly one deletes the row and the others raise
+    InvalidResetToken.
+    """
+    if not has_opaque_shape(token, RESET_TOKEN_PREFIX):
+        raise InvalidResetToken
+    token_hash = opaque_token_hash(token)
+    live = (
+        AccountToken.token_hash == token_hash,
+        AccountToken.purpose == PASSWORD_RESET,
+        AccountToken.expires_at > utcnow(),
+    )
+    # Looked up before the (slow) password hash, so a wrong token costs no hashing.
+    user_id = db.session.scalar(select(AccountToken.user_id).where(*live))
+    db.session.rollback()
+    if user_id is None:
+        raise InvalidResetToken
+    password_hash = hash_password(new_password)
+    with unit_of_work() as work:
+        spent = db.session.execute(delete(AccountToken).where(*live)).rowcount
+        user = db.session.get(User, user_id)
+        if spent != 1 or user is None or not user.is_active:
+            raise InvalidResetToken
+        ended = replace_password(work, user, password_hash)
+        work.audit("password_reset", user_id=user.id, **ended)
