@@ -29,10 +29,13 @@ class BackgroundSender:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = 0
+        self._stopped = False
 
     def ensure_running(self) -> None:
         """Start this process's thread unless it runs (cheap: called before each request)."""
-        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+        if self._stopped or (
+            self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()
+        ):
             return
         with self._lock:
             if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
@@ -46,11 +49,20 @@ class BackgroundSender:
         self.ensure_running()
         self._wanted.set()
 
+    def stop(self) -> None:
+        """End the thread after its current pass (an app being torn down, in tests)."""
+        self._stopped = True
+        self._wanted.set()
+        if self._thread is not None and self._pid == os.getpid():
+            self._thread.join(timeout=3 * self.app.config["MAIL_TIMEOUT_SECONDS"] + 5)
+
     def _run(self) -> None:
-        while True:
-            self._wanted.wait(timeout=self.app.config["MAIL_RETRY_SECONDS"])
-            self._wanted.clear()
-            send_due(self.app)
+        wanted = self._wanted
+        while not self._stopped:
+            wanted.wait(timeout=self.app.config["MAIL_RETRY_SECONDS"])
+            wanted.clear()
+            if not self._stopped:
+                send_due(self.app)
 
 
 def send_due(app: Flask) -> outbox.Delivery | None:

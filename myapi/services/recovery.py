@@ -82,28 +82,25 @@ def request_password_reset(email: str) -> None:
 def reset_password(token: str, new_password: str) -> None:
     """Set the password of the token's account and end all its credentials at once.
 
-    The token is spent by a conditional DELETE in the same transaction as the change: of
-    concurrent resets with one token, exactly one deletes the row and the others raise
-    InvalidResetToken.
+    The token is spent first, by a conditional DELETE in the transaction that changes the
+    password: of concurrent resets with one token, exactly one deletes the row (the others
+    wait for its row lock, then find nothing) and the others raise InvalidResetToken without
+    hashing anything. The hash is computed inside that transaction, so a failure there
+    (HashingBusy) rolls the spending back and the link still works.
     """
     if not has_opaque_shape(token, RESET_TOKEN_PREFIX):
         raise InvalidResetToken
-    token_hash = opaque_token_hash(token)
     live = (
-        AccountToken.token_hash == token_hash,
+        AccountToken.token_hash == opaque_token_hash(token),
         AccountToken.purpose == PASSWORD_RESET,
         AccountToken.expires_at > utcnow(),
     )
-    # Looked up before the (slow) password hash, so a wrong token costs no hashing.
-    user_id = db.session.scalar(select(AccountToken.user_id).where(*live))
-    db.session.rollback()
-    if user_id is None:
-        raise InvalidResetToken
-    password_hash = hash_password(new_password)
     with unit_of_work() as work:
-        spent = db.session.execute(delete(AccountToken).where(*live)).rowcount
-        user = db.session.get(User, user_id)
-        if spent != 1 or user is None or not user.is_active:
+        user_id = db.session.scalar(select(AccountToken.user_id).where(*live))
+        if user_id is None or db.session.execute(delete(AccountToken).where(*live)).rowcount != 1:
             raise InvalidResetToken
-        ended = replace_password(work, user, password_hash)
+        user = db.session.get(User, user_id)
+        if user is None or not user.is_active:
+            raise InvalidResetToken
+        ended = replace_password(work, user, hash_password(new_password))
         work.audit("password_reset", user_id=user.id, **ended)

@@ -1,0 +1,85 @@
+"""A real SMTP server on loopback (aiosmtpd) that keeps every message it accepts.
+
+It can be stopped and started again on the same port, as an SMTP outage would look to the
+service: connections are refused while it is down.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import socket
+import threading
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+_LINK = re.compile(r"https?://\S+#token=[A-Za-z0-9_-]+")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class _KeepEverything:
+    def __init__(self, inbox: list[EmailMessage], lock: threading.Lock) -> None:
+        self.inbox = inbox
+        self.lock = lock
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.inbox.append(message)  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+
+class LoopbackSMTP:
+    """`url` is the MAIL_URL for the service; `messages` what the server accepted so far."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"smtp://127.0.0.1:{self.port}"
+        self._inbox: list[EmailMessage] = []
+        self._lock = threading.Lock()
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        self._controller = Controller(
+            _KeepEverything(self._inbox, self._lock), hostname="127.0.0.1", port=self.port
+        )
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        with self._lock:
+            return list(self._inbox)
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [message for message in self.messages if message["To"] == address]
+
+
+def text_body(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def html_body(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+
+
+def link_in(message: EmailMessage) -> str:
+    """The one token link in the message's plain-text body."""
+    (link,) = _LINK.findall(text_body(message))
+    return link
+
+
+def token_in(message: EmailMessage) -> str:
+    return link_in(message).split("#token=", 1)[1]
