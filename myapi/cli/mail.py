@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from myapi.cli.database import writes_database
 from myapi.mail.sender import send_due
 from myapi.services import outbox
 
@@ -21,6 +22,7 @@ mail = AppGroup("mail", help="Deliver queued email.")
     help="Keep going: a pass every MAIL_RETRY_SECONDS (or sooner while mail is due), "
     "as a process of its own beside gunicorn (MAIL_DELIVERY=worker).",
 )
+@writes_database
 def send_command(loop: bool) -> None:
     """Send the queued messages that are due; failures stay queued and are retried later."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]

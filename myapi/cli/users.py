@@ -12,7 +12,7 @@ from myapi.cli.database import refuse_on_the_fallback_database, writes_database
 from myapi.models import User
 from myapi.security.passwords import password_problems
 from myapi.security.scopes import ROLES
-from myapi.services import accounts
+from myapi.services import accounts, outbox
 from myapi.services.sessions import prune_expired
 
 users = AppGroup("users", help="Manage user accounts.")
@@ -165,9 +165,12 @@ def revoke_sessions_command(username: str) -> None:
 @tokens.command("prune")
 @writes_database
 def prune_command() -> None:
-    """Delete revocation rows for tokens that have expired anyway, and dead personal tokens."""
+    """Delete revocation rows for tokens that have expired anyway, dead personal tokens,
+    expired email links and emails sent or given up more than a week ago."""
     sessions, denied, personal = prune_expired()
+    links, messages = outbox.prune()
     click.echo(
         f"pruned {sessions} expired session(s), {denied} expired revoked token(s)"
         f" and {personal} expired or revoked personal access token(s)"
     )
+    click.echo(f"pruned {links} expired email link(s) and {messages} finished email(s)")

@@ -24,13 +24,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from myapi.clock import utcnow
 from myapi.extensions import db
 from myapi.mail.messages import build_message
-from myapi.models import OutboxMessage
-from myapi.services.transactions import UnitOfWork
+from myapi.models import AccountToken, OutboxMessage
+from myapi.services.transactions import UnitOfWork, unit_of_work
 
 log = logging.getLogger("myapi.mail")
 
@@ -189,6 +189,24 @@ def _failed(message: OutboxMessage, error: Exception) -> None:
         message.id,
         message.attempts,
     )
+
+
+#: Sent and given-up rows (already erased) are kept this long for inspection, then pruned.
+FINISHED_KEPT = timedelta(days=7)
+
+
+def prune(now: datetime | None = None) -> tuple[int, int]:
+    """Delete expired account tokens and finished outbox rows; returns the two counts."""
+    now = now or utcnow()
+    with unit_of_work():
+        links = db.session.execute(delete(AccountToken).where(AccountToken.expires_at < now))
+        cutoff = now - FINISHED_KEPT
+        finished = db.session.execute(
+            delete(OutboxMessage).where(
+                (OutboxMessage.sent_at < cutoff) | (OutboxMessage.abandoned_at < cutoff)
+            )
+        )
+    return links.rowcount, finished.rowcount
 
 
 def backlog() -> tuple[int, float]:

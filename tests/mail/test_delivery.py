@@ -19,7 +19,7 @@ from myapi.services import accounts, outbox, transactions
 from tests.helpers.clock import Clock
 from tests.helpers.http import PASSWORD
 from tests.helpers.polling import poll
-from tests.mail.observe import forgot, outbox_rows
+from tests.mail.observe import forgot, outbox_rows, token_rows
 from tests.mail.smtp_server import LoopbackSMTP
 
 
@@ -178,3 +178,36 @@ def test_the_backlog_is_in_the_metrics(smtp_server: LoopbackSMTP) -> None:
         assert "myapi_mail_outbox_oldest_seconds " in metrics
         db.session.remove()
         db.drop_all()
+
+
+def test_tokens_prune_removes_expired_links_and_finished_mail(
+    app: Flask,
+    client: FlaskClient,
+    alice: Any,
+    smtp_server: LoopbackSMTP,
+    deliver: Callable[[], outbox.Delivery],
+    clock: Clock,
+) -> None:
+    forgot(client, "alice@example.com")
+    deliver()
+    clock.advance(days=8)
+
+    result = app.test_cli_runner().invoke(args=["tokens", "prune"])
+
+    assert result.exit_code == 0, result.output
+    assert "pruned 1 expired email link(s) and 1 finished email(s)" in result.output
+    assert outbox_rows() == []
+    assert token_rows() == []
+
+
+def test_tokens_prune_keeps_live_links_and_recent_mail(
+    app: Flask, client: FlaskClient, alice: Any, deliver: Callable[[], outbox.Delivery]
+) -> None:
+    forgot(client, "alice@example.com")
+    deliver()
+
+    result = app.test_cli_runner().invoke(args=["tokens", "prune"])
+
+    assert "pruned 0 expired email link(s) and 0 finished email(s)" in result.output
+    assert len(outbox_rows()) == 1
+    assert len(token_rows()) == 1

@@ -29,7 +29,14 @@ PROTECTED_PATHS = {
     "/api/v1/admin/users",
     "/api/v1/admin/users/{user_id}",
 }
-PUBLIC_PATHS = {"/auth/register", "/auth/login", "/healthz", "/readyz"}
+PUBLIC_PATHS = {
+    "/auth/register",
+    "/auth/login",
+    "/auth/password/forgot",
+    "/auth/password/reset",
+    "/healthz",
+    "/readyz",
+}
 
 
 @pytest.fixture
