@@ -235,6 +235,22 @@ class AccountToken(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class PasswordResetRequest(Base):
+    """An address someone asked a reset link for, whether or not an account has it.
+
+    The request only writes this row, the same for every address, so its answer takes the
+    same time either way; the sender resolves it after the answer (`services.recovery`)
+    and deletes it, leaving a token and an outbox message only for an active account.
+    """
+
+    __tablename__ = "password_reset_requests"
+    __table_args__: ClassVar[dict[str, bool]] = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class OutboxMessage(Base):
     """An email waiting to be sent, written in the same transaction as what it announces.
 

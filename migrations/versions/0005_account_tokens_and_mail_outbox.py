@@ -1,4 +1,4 @@
-"""single-use account tokens (password reset) and the mail outbox
+"""single-use account tokens (password reset), reset requests and the mail outbox
 
 Revision ID: 0005
 Revises: 0003
@@ -40,6 +40,14 @@ def upgrade():
         "ix_account_tokens_user_id_purpose", "account_tokens", ["user_id", "purpose"], unique=False
     )
     op.create_table(
+        "password_reset_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_password_reset_requests")),
+        sqlite_autoincrement=True,
+    )
+    op.create_table(
         "mail_outbox",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("template", sa.String(length=64), nullable=False),
@@ -66,6 +74,7 @@ def downgrade():
     op.drop_index(op.f("ix_mail_outbox_sent_at"), table_name="mail_outbox")
     op.drop_index(op.f("ix_mail_outbox_next_attempt_at"), table_name="mail_outbox")
     op.drop_table("mail_outbox")
+    op.drop_table("password_reset_requests")
     op.drop_index("ix_account_tokens_user_id_purpose", table_name="account_tokens")
     op.drop_index(op.f("ix_account_tokens_expires_at"), table_name="account_tokens")
     op.drop_table("account_tokens")

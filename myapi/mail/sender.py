@@ -17,7 +17,7 @@ import threading
 from flask import Flask
 
 from myapi.extensions import db
-from myapi.services import outbox
+from myapi.services import outbox, recovery
 
 log = logging.getLogger("myapi.mail")
 
@@ -65,11 +65,17 @@ class BackgroundSender:
                 send_due(self.app)
 
 
+def one_pass() -> outbox.Delivery:
+    """Resolve the recorded reset requests (queuing their emails), then send what is due."""
+    recovery.resolve_reset_requests()
+    return outbox.deliver_due()
+
+
 def send_due(app: Flask) -> outbox.Delivery | None:
-    """One pass of the outbox in its own app context; a failure is logged, never raised."""
+    """One pass in its own app context; a failure is logged, never raised."""
     with app.app_context():
         try:
-            return outbox.deliver_due()
+            return one_pass()
         except Exception as error:  # the database is down: the next pass tries again
             log.warning("mail pass failed: %s", type(error).__name__)
             return None

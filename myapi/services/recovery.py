@@ -1,9 +1,10 @@
 """Password recovery by email, after the OWASP Forgot Password cheat sheet.
 
-A request names an email address and always gets the same answer; for an active account
-it makes a single-use token (32 random bytes, kept only as its SHA-256, via
-`security.opaque_tokens`) and queues the email carrying it, in one transaction, replacing
-any token asked for before. Presenting the token with a new password sets it, ends every
+A request names an email address, always gets the same answer and always writes the same
+one row. After the answer, the sender resolves it: for an active account it makes a
+single-use token (32 random bytes, kept only as its SHA-256, via `security.opaque_tokens`)
+and queues the email carrying it, in one transaction, replacing any token asked for before;
+for any other address it does nothing. Presenting the token with a new password sets it, ends every
 session and personal access token of the account, voids every other link and queues a
 "password changed" notice, all in one transaction; an unknown, used, superseded or expired
 token is one and the same refusal.
@@ -18,12 +19,12 @@ from sqlalchemy import delete, select
 
 from myapi.clock import utcnow
 from myapi.extensions import db
-from myapi.models import AccountToken, User
+from myapi.models import AccountToken, PasswordResetRequest, User
 from myapi.public_urls import front_end_link
 from myapi.security.opaque_tokens import has_opaque_shape, new_opaque_token, opaque_token_hash
 from myapi.security.passwords import hash_password
 from myapi.services.accounts import PASSWORD_RESET, find_user, replace_password
-from myapi.services.outbox import queue_message
+from myapi.services.outbox import BATCH, queue_message, wake_sender
 from myapi.services.transactions import unit_of_work
 
 #: Recognisable in a leak, like the other opaque tokens.
@@ -37,19 +38,52 @@ class InvalidResetToken(Exception):
 
 
 def request_password_reset(email: str) -> None:
-    """Queue a reset link if `email` (normalised) is an active account's; else do nothing.
+    """Record that a link was asked for `email` (normalised): one row, whatever the address.
 
-    The caller answers alike either way. The email is queued, never sent here, so the
-    answer does not wait for SMTP either way.
+    Nothing here depends on whether an account has the address, so the answer costs the
+    same either way (row E8); `resolve_reset_requests` decides after the answer, on the
+    sender's thread or process, which it wakes.
     """
-    user = find_user(email) if "@" in email else None
-    if user is None or not user.is_active:
-        return
-    token = new_opaque_token(RESET_TOKEN_PREFIX)
+    with unit_of_work() as work:
+        db.session.add(PasswordResetRequest(email=email, created_at=utcnow()))
+        work.after_commit(wake_sender)
+
+
+def resolve_reset_requests() -> int:
+    """Turn each recorded request into a link for an active account, or into nothing.
+
+    Each request is its own unit of work: the request row is deleted (a conditional DELETE,
+    so of two senders only one resolves it) in the transaction that writes the token and
+    queues the email carrying it. A request older than a link's lifetime is dropped (the
+    sender was down that long; the user has asked again or given up). Returns how many
+    requests were resolved.
+    """
+    pending = list(
+        db.session.scalars(
+            select(PasswordResetRequest.id).order_by(PasswordResetRequest.id).limit(BATCH)
+        )
+    )
+    db.session.commit()
+    for request_id in pending:
+        _resolve(request_id)
+    return len(pending)
+
+
+def _resolve(request_id: int) -> None:
     now = utcnow()
     minutes = current_app.config["PASSWORD_RESET_MINUTES"]
-    expires_at = now + timedelta(minutes=minutes)
     with unit_of_work() as work:
+        asked = db.session.get(PasswordResetRequest, request_id)
+        spent = db.session.execute(
+            delete(PasswordResetRequest).where(PasswordResetRequest.id == request_id)
+        ).rowcount
+        if asked is None or spent != 1 or asked.created_at <= now - timedelta(minutes=minutes):
+            return
+        user = find_user(asked.email)
+        if user is None or not user.is_active:
+            return
+        token = new_opaque_token(RESET_TOKEN_PREFIX)
+        expires_at = now + timedelta(minutes=minutes)
         # A newer request voids the older links.
         db.session.execute(
             delete(AccountToken).where(
@@ -76,7 +110,7 @@ def request_password_reset(email: str) -> None:
             },
             expires_at=expires_at,
         )
-        work.audit("password_reset_requested", user_id=user.id)
+        work.audit("password_reset_requested", user_id=user.id, source="mail-sender")
 
 
 def reset_password(token: str, new_password: str) -> None:

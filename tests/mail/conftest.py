@@ -1,7 +1,7 @@
 """Mail tests run against a real SMTP server on loopback, on SQLite and on PostgreSQL + Redis.
 
 `app` is redefined here: the same two backends as the suite's, with `MAIL_URL` pointing at
-the loopback server. Delivery is `worker` mode (the test sends the outbox with `deliver`)
+the loopback server. Delivery is `worker` mode (the test runs the sender's pass with `deliver`)
 unless a test asks for the in-process sender with `threaded_app`.
 """
 
@@ -17,7 +17,7 @@ from flask import Flask
 from myapi import create_app
 from myapi.config import Testing
 from myapi.extensions import db
-from myapi.services import outbox
+from myapi.mail.sender import one_pass
 from tests.conftest import TEST_REDIS_URL, _empty_postgres_and_redis
 from tests.mail.smtp_server import LoopbackSMTP
 
@@ -87,5 +87,6 @@ def threaded_app(
 
 @pytest.fixture
 def deliver(app: Flask) -> Any:
-    """Run one pass of the outbox, as `flask mail send` does."""
-    return outbox.deliver_due
+    """Run one pass of the sender, as `flask mail send` does: resolve the recorded reset
+    requests, then send the outbox."""
+    return one_pass

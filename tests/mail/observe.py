@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from myapi.extensions import db
-from myapi.models import AccountToken, OutboxMessage
+from myapi.models import AccountToken, OutboxMessage, PasswordResetRequest
 
 INVALID_RESET_TOKEN = "urn:myapi:problem:invalid-reset-token"
 #: Headers that differ between any two answers, whatever they answer.
@@ -41,5 +41,12 @@ def outbox_rows() -> list[OutboxMessage]:
 def token_rows() -> list[AccountToken]:
     db.session.expire_all()
     rows = list(db.session.scalars(select(AccountToken)))
+    db.session.rollback()
+    return rows
+
+
+def reset_request_rows() -> list[PasswordResetRequest]:
+    db.session.expire_all()
+    rows = list(db.session.scalars(select(PasswordResetRequest).order_by(PasswordResetRequest.id)))
     db.session.rollback()
     return rows

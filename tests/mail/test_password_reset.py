@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from myapi.models import User
 from myapi.security.opaque_tokens import opaque_token_hash
-from myapi.services import accounts
+from myapi.services import accounts, recovery
 from tests.helpers.clock import Clock
 from tests.helpers.http import PASSWORD, assert_problem, bearer
 from tests.helpers.logs import LogLines
@@ -20,6 +20,7 @@ from tests.mail.observe import (
     forgot,
     outbox_rows,
     reset,
+    reset_request_rows,
     token_rows,
 )
 from tests.mail.smtp_server import LoopbackSMTP, html_body, link_in, text_body, token_in
@@ -106,13 +107,45 @@ def test_the_answer_is_the_same_for_an_account_an_unknown_address_and_a_disabled
 
     assert known.status_code == 202
     assert comparable(known) == comparable(unknown) == comparable(disabled)
+    assert recovery.resolve_reset_requests() == 3
     assert [row.recipient for row in outbox_rows()] == ["alice@example.com"]
+    assert reset_request_rows() == []
+
+
+def test_a_request_writes_the_same_row_whether_or_not_an_account_has_the_address(
+    client: FlaskClient, alice: User, statements: list[str]
+) -> None:
+    forgot(client, "alice@example.com")
+    for_an_account = list(statements)
+    statements.clear()
+    forgot(client, "nobody@example.com")
+
+    assert statements == for_an_account
+    assert [row.email for row in reset_request_rows()] == [
+        "alice@example.com",
+        "nobody@example.com",
+    ]
+    assert outbox_rows() == []
+
+
+def test_a_request_left_unresolved_longer_than_a_link_lives_is_dropped(
+    client: FlaskClient, alice: User, deliver: Callable[[], Any], clock: Clock
+) -> None:
+    forgot(client, "alice@example.com")
+    clock.advance(minutes=30)
+
+    deliver()
+
+    assert reset_request_rows() == []
+    assert outbox_rows() == []
+    assert token_rows() == []
 
 
 def test_the_token_is_kept_only_as_a_hash_and_the_sent_message_is_erased(
     client: FlaskClient, alice: User, smtp_server: LoopbackSMTP, deliver: Callable[[], Any]
 ) -> None:
     forgot(client, "alice@example.com")
+    recovery.resolve_reset_requests()
     (queued,) = outbox_rows()
     assert "myapi_pwr_" in queued.context
 
@@ -233,6 +266,7 @@ def test_requests_are_limited_per_email_address_from_any_client(
 
     assert fourth.status_code == 429
     assert comparable(fourth) == comparable(unknown_fourth)
+    recovery.resolve_reset_requests()
     assert len(outbox_rows()) == 3
 
 
