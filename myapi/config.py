@@ -259,6 +259,8 @@ class Config:
         # The web page that consumes a token from an email link; empty: PUBLIC_URL.
         self.FRONTEND_URL = _text("FRONTEND_URL", "")
         self.PASSWORD_RESET_MINUTES = env_integer("PASSWORD_RESET_MINUTES", 30)
+        self.EMAIL_VERIFICATION_HOURS = env_integer("EMAIL_VERIFICATION_HOURS", 24)
+        self.VERIFY_RESEND_LIMIT = _text("VERIFY_RESEND_LIMIT", "3 per hour")
         self.FORGOT_PASSWORD_LIMIT_PER_IP = _text("FORGOT_PASSWORD_LIMIT_PER_IP", "10 per hour")
         self.FORGOT_PASSWORD_LIMIT_PER_EMAIL = _text(
             "FORGOT_PASSWORD_LIMIT_PER_EMAIL", "3 per hour"

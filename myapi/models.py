@@ -79,6 +79,8 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the owner proved they receive mail at `email` (the link sent at registration).
+    email_verified_at: Mapped[datetime | None]
 
     sessions: Mapped[list[AuthSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -89,6 +91,10 @@ class User(Base):
     personal_tokens: Mapped[list[PersonalAccessToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 class AuthSession(Base):
@@ -218,7 +224,8 @@ class PersonalAccessToken(Base):
 
 
 class AccountToken(Base):
-    """A single-use token sent by email (password reset, for now); only its SHA-256 is kept.
+    """A single-use token sent by email (password reset, email verification); only its
+    SHA-256 is kept.
 
     A token is used by deleting its row in a conditional DELETE, so of two requests that
     present it at once exactly one finds it; a used, superseded or expired token has no row
@@ -231,6 +238,8 @@ class AccountToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     purpose: Mapped[str] = mapped_column(String(32))
+    # The address a verification link proves (the account's, when the link was made).
+    email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
 

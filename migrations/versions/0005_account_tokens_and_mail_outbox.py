@@ -1,4 +1,5 @@
-"""single-use account tokens (password reset), reset requests and the mail outbox
+"""single-use account tokens (password reset, email verification), reset requests, the mail
+outbox and users.email_verified_at
 
 Revision ID: 0005
 Revises: 0003
@@ -18,11 +19,16 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("email_verified_at", sa.DateTime(timezone=True), nullable=True)
+        )
     op.create_table(
         "account_tokens",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("purpose", sa.String(length=32), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -78,3 +84,5 @@ def downgrade():
     op.drop_index("ix_account_tokens_user_id_purpose", table_name="account_tokens")
     op.drop_index(op.f("ix_account_tokens_expires_at"), table_name="account_tokens")
     op.drop_table("account_tokens")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("email_verified_at")

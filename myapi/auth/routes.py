@@ -19,6 +19,7 @@ from myapi.auth.schemas import (
     TokenInfoSchema,
     TokenPairSchema,
     UserSchema,
+    VerifyEmailSchema,
 )
 from myapi.errors import problem
 from myapi.extensions import limiter
@@ -29,7 +30,7 @@ from myapi.security.authorization import require_refresh_token, require_scope
 from myapi.security.passwords import HashingBusy
 from myapi.security.policy import bearer_challenge
 from myapi.security.principal import caller
-from myapi.services import accounts, recovery, sessions
+from myapi.services import accounts, recovery, sessions, verification
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and tokens.")
 
@@ -276,3 +277,45 @@ def reset_password(data: dict[str, str]) -> Any:
             slug="invalid-reset-token",
         )
     return None
+
+
+@blp.route("/email/verify", methods=["POST"])
+@limiter.limit(_limit("RESET_PASSWORD_LIMIT_PER_IP"), key_func=client_ip)
+@blp.arguments(VerifyEmailSchema)
+@blp.response(204)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(404, response="NOT_FOUND")
+def verify_email(data: dict[str, str]) -> Any:
+    """Verify the account's email address with the token from the emailed link.
+
+    No login needed: the link may be opened on another device. An unknown, used,
+    superseded or expired token, or one sent to an address the account no longer has, is
+    one and the same 400.
+    """
+    require_account_emails()
+    try:
+        verification.verify_email(data["token"])
+    except verification.InvalidVerificationToken:
+        return problem(
+            400,
+            "This verification link is invalid or has expired; ask for a new one.",
+            slug="invalid-verification-token",
+        )
+    return None
+
+
+@blp.route("/email/resend", methods=["POST"])
+# Per caller (the account whose token this is), the limiter's default key.
+@limiter.limit(_limit("VERIFY_RESEND_LIMIT"))
+@require_scope()
+@blp.response(202, AcceptedSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def resend_verification() -> Any:
+    """Send a new link to verify the caller's email address; older links stop working."""
+    require_account_emails()
+    try:
+        verification.resend_verification(caller_account())
+    except verification.AlreadyVerified:
+        abort(409, message="This email address is verified already.")
+    return {"detail": "A new verification link has been sent to your email address."}

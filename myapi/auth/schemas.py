@@ -95,6 +95,10 @@ class UserSchema(ma.Schema):
     email = ma.fields.String(dump_only=True)
     role = ma.fields.String(dump_only=True)
     is_active = ma.fields.Boolean(dump_only=True)
+    email_verified = ma.fields.Boolean(
+        dump_only=True,
+        metadata={"description": "Whether the owner followed the link sent to `email`."},
+    )
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
@@ -201,6 +205,14 @@ class PasswordResetSchema(ma.Schema):
         validate=validate_new_password,
         metadata=PASSWORD_LENGTH
         | {"description": "Not one of the 10,000 most common passwords (in any case)."},
+    )
+
+
+class VerifyEmailSchema(ma.Schema):
+    token = ma.fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=256), NO_NUL],
+        metadata={"description": "The token from the fragment of the emailed link."},
     )
 
 

@@ -12,7 +12,7 @@ from myapi.cli.database import refuse_on_the_fallback_database, writes_database
 from myapi.models import User
 from myapi.security.passwords import password_problems
 from myapi.security.scopes import ROLES
-from myapi.services import accounts, outbox
+from myapi.services import accounts, outbox, verification
 from myapi.services.sessions import prune_expired
 
 users = AppGroup("users", help="Manage user accounts.")
@@ -88,6 +88,7 @@ def show_command(username: str) -> None:
         ("email", user.email),
         ("role", user.role),
         ("active", "yes" if user.is_active else "no"),
+        ("verified", "yes" if user.email_verified else "no"),
         ("created", user.created_at.isoformat(timespec="seconds")),
         ("sessions", sessions),
     ):
@@ -103,6 +104,16 @@ def set_password_command(username: str, password_stdin: bool) -> None:
     user = _user(username)
     revoked = accounts.set_password(user, _read_password(password_stdin))
     click.echo(f"password changed for {user.username}; {revoked} session(s) revoked")
+
+
+@users.command("verify-email")
+@click.argument("username")
+@writes_database
+def verify_email_command(username: str) -> None:
+    """Mark the account's email address as verified (you vouch that it is the owner's)."""
+    user = _user(username)
+    verification.mark_verified(user)
+    click.echo(f"email address {user.email} of {user.username} is verified")
 
 
 @users.command("set-role")

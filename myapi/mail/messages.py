@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 SUBJECTS = {
     "password_reset": "Reset your password",
     "password_changed": "Your password was changed",
+    "email_verification": "Verify your email address",
 }
 
 _templates = Environment(

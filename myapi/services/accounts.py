@@ -22,6 +22,7 @@ from myapi.security.revocation import revoke_sessions, user_holder
 from myapi.services.outbox import queue_message
 from myapi.services.personal_tokens import revoke_personal_tokens_where
 from myapi.services.transactions import UnitOfWork, holder_changed, unit_of_work
+from myapi.services.verification import queue_verification
 
 #: The purpose of an `AccountToken` that resets a password (myapi/services/recovery.py).
 PASSWORD_RESET = "password_reset"
@@ -80,14 +81,21 @@ def live_session_count(user: User) -> int:
     )
 
 
-def register(username: str, email: str, password: str, role: str = "user") -> User:
-    """Create an account; AccountConflict when the name or email is taken (also in a race)."""
+def register(
+    username: str, email: str, password: str, role: str = "user", *, email_verified: bool = False
+) -> User:
+    """Create an account; AccountConflict when the name or email is taken (also in a race).
+
+    A link to verify the email address is queued with it, unless `email_verified` (an
+    operator vouching for the address).
+    """
     password_hash = hash_password(password)
     user = User(
         username=normalize_identifier(username),
         email=normalize_identifier(email),
         password_hash=password_hash,
         role=role,
+        email_verified_at=utcnow() if email_verified else None,
     )
     taken = db.session.scalar(
         select(func.count())
@@ -100,6 +108,8 @@ def register(username: str, email: str, password: str, role: str = "user") -> Us
         with unit_of_work() as work:
             db.session.add(user)
             db.session.flush()
+            if not email_verified:
+                queue_verification(work, user)
             work.audit("user_registered", user_id=user.id, username=user.username)
     except IntegrityError:
         raise AccountConflict from None

@@ -7,7 +7,7 @@ unless a test asks for the in-process sender with `threaded_app`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +18,10 @@ from myapi import create_app
 from myapi.config import Testing
 from myapi.extensions import db
 from myapi.mail.sender import one_pass
+from myapi.models import User
+from myapi.services.accounts import register
 from tests.conftest import TEST_REDIS_URL, _empty_postgres_and_redis
+from tests.helpers.http import PASSWORD
 from tests.mail.smtp_server import LoopbackSMTP
 
 
@@ -83,6 +86,19 @@ def threaded_app(
         app.extensions["mail_sender"].stop()
         _empty_postgres_and_redis()
         db.engine.dispose()
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    """Accounts whose address is verified already, so the only mail is what a test asks for
+    (the verification email at registration is tested in test_email_verification.py)."""
+
+    def make(username: str, *, role: str = "user", password: str = PASSWORD) -> User:
+        return register(
+            username, f"{username}@example.com", password, role=role, email_verified=True
+        )
+
+    return make
 
 
 @pytest.fixture

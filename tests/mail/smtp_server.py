@@ -16,6 +16,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+RESET_SUBJECT = "Reset your password"
 _LINK = re.compile(r"https?://\S+#token=[A-Za-z0-9_-]+")
 
 
@@ -63,8 +64,13 @@ class LoopbackSMTP:
         with self._lock:
             return list(self._inbox)
 
-    def to(self, address: str) -> list[EmailMessage]:
-        return [message for message in self.messages if message["To"] == address]
+    def to(self, address: str, subject: str | None = None) -> list[EmailMessage]:
+        """The messages to `address` (with this subject, if given), oldest first."""
+        return [
+            message
+            for message in self.messages
+            if message["To"] == address and subject in (None, message["Subject"])
+        ]
 
 
 def text_body(message: EmailMessage) -> str:

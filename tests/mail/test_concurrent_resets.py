@@ -21,7 +21,7 @@ RACERS = 6
 def test_concurrent_resets_with_one_token_have_one_winner(
     threaded_app: Flask, smtp_server: LoopbackSMTP
 ) -> None:
-    accounts.register("alice", "alice@example.com", PASSWORD)
+    accounts.register("alice", "alice@example.com", PASSWORD, email_verified=True)
     forgot(threaded_app.test_client(), "alice@example.com")
     (message,) = poll(lambda: smtp_server.to("alice@example.com"), bool, "the link", timeout=10)
     token = token_in(message)

@@ -27,7 +27,7 @@ from tests.mail.smtp_server import LoopbackSMTP
 def test_the_request_commits_and_the_process_sends_right_after(
     threaded_app: Flask, smtp_server: LoopbackSMTP
 ) -> None:
-    accounts.register("alice", "alice@example.com", PASSWORD)
+    accounts.register("alice", "alice@example.com", PASSWORD, email_verified=True)
 
     answer = forgot(threaded_app.test_client(), "alice@example.com")
 
@@ -38,7 +38,7 @@ def test_the_request_commits_and_the_process_sends_right_after(
 def test_mail_queued_while_smtp_is_down_arrives_exactly_once_when_it_is_back(
     threaded_app: Flask, smtp_server: LoopbackSMTP
 ) -> None:
-    accounts.register("alice", "alice@example.com", PASSWORD)
+    accounts.register("alice", "alice@example.com", PASSWORD, email_verified=True)
     smtp_server.stop()
 
     answer = forgot(threaded_app.test_client(), "alice@example.com")
@@ -174,7 +174,7 @@ def test_the_backlog_is_in_the_metrics(smtp_server: LoopbackSMTP) -> None:
     app = create_app(Testing(METRICS_ENABLED=True, MAIL_URL=smtp_server.url))
     with app.app_context():
         db.create_all()
-        accounts.register("alice", "alice@example.com", PASSWORD)
+        accounts.register("alice", "alice@example.com", PASSWORD, email_verified=True)
         smtp_server.stop()
         forgot(app.test_client(), "alice@example.com")
         one_pass()

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.helpers.polling import poll
-from tests.mail.smtp_server import LoopbackSMTP, link_in, token_in
+from tests.mail.smtp_server import RESET_SUBJECT, LoopbackSMTP, link_in, token_in
 from tests.security.expect import assert_generic_problem
 from tests.security.live import Client, Reply, Server, next_client_ip, raw_exchange
 from tests.security.suite import FRONTEND_URL, Account, login
@@ -208,7 +208,12 @@ def answer_shape(reply: Reply) -> tuple[int, bytes, list[tuple[str, str]]]:
 
 
 def emailed_token(mailbox: LoopbackSMTP, address: str) -> str:
-    (message,) = poll(lambda: mailbox.to(address), bool, f"the email to {address}", timeout=20)
+    (message,) = poll(
+        lambda: mailbox.to(address, RESET_SUBJECT),
+        bool,
+        f"the reset email to {address}",
+        timeout=20,
+    )
     return token_in(message)
 
 
@@ -293,7 +298,9 @@ def test_E9_a_forged_host_does_not_change_the_emailed_link(
     answer = raw_exchange(server.port, request_bytes)
 
     assert answer.startswith(b"HTTP/1.1 202")
-    (message,) = poll(lambda: mailbox.to(account.email), bool, "the reset email", timeout=20)
+    (message,) = poll(
+        lambda: mailbox.to(account.email, RESET_SUBJECT), bool, "the reset email", timeout=20
+    )
     link = link_in(message)
     assert link.startswith(FRONTEND_URL + "/reset-password#token=myapi_pwr_")
     assert "evil.example" not in message.as_string()

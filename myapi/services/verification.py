@@ -1,0 +1,120 @@
+"""Email verification: a link sent to the account's address proves its owner receives mail
+there.
+
+The token follows the password reset rules (32 random bytes with a prefix, stored only as
+SHA-256, single use, spent by a conditional DELETE), lives `EMAIL_VERIFICATION_HOURS`, and
+names the address it was sent to: it verifies that address only, so a link cannot verify an
+address the account no longer has. A newer link voids the older ones.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from myapi.clock import utcnow
+from myapi.extensions import db
+from myapi.models import AccountToken, User
+from myapi.public_urls import front_end_link
+from myapi.security.opaque_tokens import has_opaque_shape, new_opaque_token, opaque_token_hash
+from myapi.security.revocation import user_holder
+from myapi.services.outbox import queue_message
+from myapi.services.transactions import UnitOfWork, holder_changed, unit_of_work
+
+EMAIL_VERIFICATION = "email_verification"
+VERIFY_TOKEN_PREFIX = "myapi_evt_"
+#: The front-end page an emailed verification link opens.
+VERIFY_PAGE = "verify-email"
+
+
+class InvalidVerificationToken(Exception):
+    """Unknown, used, superseded, expired or for another address: not said which."""
+
+
+class AlreadyVerified(Exception):
+    """The account's address is verified already; no link is sent."""
+
+
+def queue_verification(work: UnitOfWork, user: User) -> None:
+    """In the caller's unit of work: a new link for the account's address, voiding older ones.
+
+    Nothing is queued while ACCOUNT_EMAILS is off.
+    """
+    if not current_app.config["ACCOUNT_EMAILS"]:
+        return
+    token = new_opaque_token(VERIFY_TOKEN_PREFIX)
+    now = utcnow()
+    hours = current_app.config["EMAIL_VERIFICATION_HOURS"]
+    expires_at = now + timedelta(hours=hours)
+    db.session.execute(
+        delete(AccountToken).where(
+            AccountToken.user_id == user.id, AccountToken.purpose == EMAIL_VERIFICATION
+        )
+    )
+    db.session.add(
+        AccountToken(
+            token_hash=opaque_token_hash(token),
+            user_id=user.id,
+            purpose=EMAIL_VERIFICATION,
+            email=user.email,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    queue_message(
+        work,
+        "email_verification",
+        user.email,
+        {"username": user.username, "link": front_end_link(VERIFY_PAGE, token), "hours": hours},
+        expires_at=expires_at,
+    )
+
+
+def resend_verification(user: User) -> None:
+    """A new verification link for the owner; AlreadyVerified if there is nothing to verify."""
+    if user.email_verified:
+        raise AlreadyVerified
+    with unit_of_work() as work:
+        queue_verification(work, user)
+        work.audit("email_verification_sent", user_id=user.id)
+
+
+def verify_email(token: str) -> None:
+    """Mark the address the token was sent to as verified, if it is still the account's."""
+    if not has_opaque_shape(token, VERIFY_TOKEN_PREFIX):
+        raise InvalidVerificationToken
+    live = (
+        AccountToken.token_hash == opaque_token_hash(token),
+        AccountToken.purpose == EMAIL_VERIFICATION,
+        AccountToken.expires_at > utcnow(),
+    )
+    with unit_of_work() as work:
+        found = db.session.execute(select(AccountToken.user_id, AccountToken.email).where(*live))
+        row = found.first()
+        if row is None or db.session.execute(delete(AccountToken).where(*live)).rowcount != 1:
+            raise InvalidVerificationToken
+        user = db.session.get(User, row.user_id)
+        if user is None or user.email != row.email:
+            raise InvalidVerificationToken
+        _mark_verified(work, user)
+
+
+def mark_verified(user: User) -> None:
+    """An operator vouches for the address (`flask users verify-email`)."""
+    with unit_of_work() as work:
+        _mark_verified(work, user)
+
+
+def _mark_verified(work: UnitOfWork, user: User) -> None:
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+    db.session.execute(
+        delete(AccountToken).where(
+            AccountToken.user_id == user.id, AccountToken.purpose == EMAIL_VERIFICATION
+        )
+    )
+    # `/auth/me` reads the account from the revocation store's cache.
+    holder_changed(work, user_holder(user.id))
+    work.audit("email_verified", user_id=user.id)
