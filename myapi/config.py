@@ -260,6 +260,8 @@ class Config:
         self.FRONTEND_URL = _text("FRONTEND_URL", "")
         self.PASSWORD_RESET_MINUTES = env_integer("PASSWORD_RESET_MINUTES", 30)
         self.EMAIL_VERIFICATION_HOURS = env_integer("EMAIL_VERIFICATION_HOURS", 24)
+        # Refuse logins (403) to accounts whose email address is not verified.
+        self.REQUIRE_VERIFIED_EMAIL = env_boolean("REQUIRE_VERIFIED_EMAIL", False)
         self.VERIFY_RESEND_LIMIT = _text("VERIFY_RESEND_LIMIT", "3 per hour")
         self.FORGOT_PASSWORD_LIMIT_PER_IP = _text("FORGOT_PASSWORD_LIMIT_PER_IP", "10 per hour")
         self.FORGOT_PASSWORD_LIMIT_PER_EMAIL = _text(
@@ -288,6 +290,10 @@ class Config:
             for key, value in mail_url_settings(self.MAIL_URL).items():
                 setattr(self, key, value)
         self.FRONTEND_URL = _front_end_url(self.FRONTEND_URL)
+        if self.REQUIRE_VERIFIED_EMAIL and not self.ACCOUNT_EMAILS:
+            raise ConfigError(
+                "REQUIRE_VERIFIED_EMAIL needs ACCOUNT_EMAILS: without mail nobody could verify"
+            )
         # Without an SMTP server, development prints each message to the log, marked as such.
         self.MAIL_CONFIGURED = bool(self.MAIL_SERVER)
         if not self.JWT_SECRET_KEY:

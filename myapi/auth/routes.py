@@ -100,6 +100,7 @@ def _login_failed() -> Response:
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenPairSchema)
 @blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
 @deliver_tokens
 def login(credentials: dict[str, str]) -> Any:
     """Exchange a username (or email) and password for an access and a refresh token."""
@@ -109,6 +110,15 @@ def login(credentials: dict[str, str]) -> Any:
         )
     except sessions.LoginRefused:
         return _login_failed()
+    except sessions.EmailNotVerified:
+        # The right password: not a guess to count against the account.
+        refund_hit(login_account_key())
+        return problem(
+            403,
+            "Verify your email address before logging in: follow the link sent to it. "
+            "A new link is sent if the last one is more than 10 minutes old.",
+            slug="email-not-verified",
+        )
     except (sessions.NoGrantableScope, HashingBusy) as outcome:
         refund_hit(login_account_key())
         if isinstance(outcome, HashingBusy):

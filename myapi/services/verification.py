@@ -9,10 +9,11 @@ address the account no longer has. A newer link voids the older ones.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from myapi.clock import utcnow
 from myapi.extensions import db
@@ -70,6 +71,37 @@ def queue_verification(work: UnitOfWork, user: User) -> None:
         {"username": user.username, "link": front_end_link(VERIFY_PAGE, token), "hours": hours},
         expires_at=expires_at,
     )
+
+
+#: A login refused for an unverified address sends a new link at most this often.
+REMINDER_INTERVAL = timedelta(minutes=10)
+
+
+def remind(user: User) -> bool:
+    """After a login refused for an unverified address (the right password, so the owner):
+    a new link, unless one was made within REMINDER_INTERVAL; whether one was queued.
+
+    The owner cannot log in to ask for one, so the refusal is the way to get it; repeated
+    logins send at most one email per interval.
+    """
+    newest = db.session.scalar(
+        select(func.max(AccountToken.created_at)).where(
+            AccountToken.user_id == user.id, AccountToken.purpose == EMAIL_VERIFICATION
+        )
+    )
+    recent = newest is not None and _aware(newest) > utcnow() - REMINDER_INTERVAL
+    with unit_of_work() as work:
+        if not recent:
+            queue_verification(work, user)
+        work.audit("login_refused_unverified", user_id=user.id, link_sent=not recent)
+    return not recent
+
+
+def _aware(moment: Any) -> datetime:
+    """`func.max` bypasses the column type: SQLite gives a naive datetime or a string."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def resend_verification(user: User) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from myapi.clock import utcnow
+from myapi.config import ConfigError, Testing
 from myapi.security.principal import Account
 from myapi.security.revocation import _decode_account, _encode_account
 from tests.helpers.clock import Clock
@@ -142,3 +144,64 @@ def test_a_cached_account_from_before_verification_existed_reads_as_unverified()
 
     assert _decode_account(_encode_account(account)) == account
     assert _decode_account(old_entry).email_verified is False
+
+
+EMAIL_NOT_VERIFIED = "urn:myapi:problem:email-not-verified"
+
+
+def log_in(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
+    return client.post("/auth/login", json={"username": username, "password": password})
+
+
+def test_with_require_verified_email_an_unverified_login_is_a_403_that_resends_the_link(
+    app: Flask,
+    client: FlaskClient,
+    smtp_server: LoopbackSMTP,
+    deliver: Callable[[], Any],
+    clock: Clock,
+) -> None:
+    app.config["REQUIRE_VERIFIED_EMAIL"] = True
+    client.post(
+        "/auth/register",
+        json={"username": "carol", "email": "carol@example.com", "password": PASSWORD},
+    )
+
+    refused = log_in(client, "carol")
+    again = log_in(client, "carol")
+    deliver()
+
+    assert assert_problem(refused, 403)["type"] == EMAIL_NOT_VERIFIED
+    assert again.get_data() == refused.get_data()
+    # The link from registration is recent: no second email for these two refusals.
+    assert len(smtp_server.to("carol@example.com", SUBJECT)) == 1
+    clock.advance(minutes=10, seconds=1)
+    log_in(client, "carol")
+    deliver()
+    assert len(smtp_server.to("carol@example.com", SUBJECT)) == 2
+
+    verified = client.post(
+        VERIFY, json={"token": verification_token(smtp_server, "carol@example.com")}
+    )
+    assert verified.status_code == 204
+    assert log_in(client, "carol").status_code == 200
+
+
+def test_the_403_needs_the_right_password_and_does_not_use_up_the_login_limit(
+    app: Flask, client: FlaskClient
+) -> None:
+    app.config["REQUIRE_VERIFIED_EMAIL"] = True
+    client.post(
+        "/auth/register",
+        json={"username": "carol", "email": "carol@example.com", "password": PASSWORD},
+    )
+
+    wrong = log_in(client, "carol", "not the password at all")
+    refusals = [log_in(client, "carol").status_code for _ in range(6)]
+
+    assert assert_problem(wrong, 401)
+    assert refusals == [403] * 6
+
+
+def test_require_verified_email_without_account_emails_is_refused() -> None:
+    with pytest.raises(ConfigError, match="REQUIRE_VERIFIED_EMAIL"):
+        Testing(REQUIRE_VERIFIED_EMAIL=True, ACCOUNT_EMAILS=False)
