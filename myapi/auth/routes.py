@@ -10,6 +10,7 @@ from flask_smorest import abort
 from myapi.auth.browser import clears_refresh_cookie, deliver_tokens
 from myapi.auth.schemas import (
     AcceptedSchema,
+    EmailChangeSchema,
     ForgotPasswordSchema,
     LoginSchema,
     PasswordChangeSchema,
@@ -295,16 +296,20 @@ def reset_password(data: dict[str, str]) -> Any:
 @blp.response(204)
 @blp.alt_response(400, response="BAD_REQUEST")
 @blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
 def verify_email(data: dict[str, str]) -> Any:
     """Verify the account's email address with the token from the emailed link.
 
     No login needed: the link may be opened on another device. An unknown, used,
     superseded or expired token, or one sent to an address the account no longer has, is
-    one and the same 400.
+    one and the same 400. A link from an email change moves the account to the new address;
+    409 if another account has taken it since.
     """
     require_account_emails()
     try:
         verification.verify_email(data["token"])
+    except verification.AddressTaken:
+        abort(409, message="An account with this email address already exists.")
     except verification.InvalidVerificationToken:
         return problem(
             400,
@@ -329,3 +334,27 @@ def resend_verification() -> Any:
     except verification.AlreadyVerified:
         abort(409, message="This email address is verified already.")
     return {"detail": "A new verification link has been sent to your email address."}
+
+
+@blp.route("/email", methods=["PUT"])
+# Per caller: each request sends an email to an address of the caller's choosing.
+@limiter.limit(_limit("VERIFY_RESEND_LIMIT"))
+@require_scope(fresh=True)
+@blp.arguments(EmailChangeSchema)
+@blp.response(202, AcceptedSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def change_email(data: dict[str, str]) -> Any:
+    """Change the email address (fresh login required): a link goes to the new address and a
+    notice to the current one; the change takes effect when the link is followed."""
+    require_account_emails()
+    try:
+        verification.request_email_change(caller_account(), data["email"])
+    except verification.SameAddress:
+        abort(422, messages={"json": {"email": ["Must differ from the current address."]}})
+    except verification.AddressTaken:
+        abort(409, message="An account with this email address already exists.")
+    return {
+        "detail": "A link to verify the new address has been sent to it; the change takes "
+        "effect when it is followed."
+    }

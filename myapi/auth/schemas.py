@@ -208,6 +208,14 @@ class PasswordResetSchema(ma.Schema):
     )
 
 
+class EmailChangeSchema(ma.Schema):
+    email = Identifier(
+        required=True,
+        validate=[validate.Length(max=254), EMAIL],
+        metadata={"description": "The new address; unique in any case, like at registration."},
+    )
+
+
 class VerifyEmailSchema(ma.Schema):
     token = ma.fields.String(
         required=True,

@@ -16,6 +16,7 @@ SUBJECTS = {
     "password_reset": "Reset your password",
     "password_changed": "Your password was changed",
     "email_verification": "Verify your email address",
+    "email_change_requested": "A change of your email address was requested",
 }
 
 _templates = Environment(

@@ -22,6 +22,8 @@ PROTECTED_PATHS = {
     "/auth/me",
     "/auth/token-info",
     "/auth/password",
+    "/auth/email",
+    "/auth/email/resend",
     "/auth/sessions",
     "/auth/sessions/{session_id}",
     "/api/v1/notes",
@@ -34,6 +36,7 @@ PUBLIC_PATHS = {
     "/auth/login",
     "/auth/password/forgot",
     "/auth/password/reset",
+    "/auth/email/verify",
     "/healthz",
     "/readyz",
 }
