@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from myapi.adapters.flask_mailman import VerifiedSMTPBackend
 from myapi.adapters.limits_storage import SCHEME_PREFIX
+from myapi.mail.console import MarkedConsoleBackend
 
 
 def library_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -87,20 +89,20 @@ def _limiter_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     return wired
 
 
-#: The development backend: each message to the log, marked as not sent.
-CONSOLE_MAIL_BACKEND = "myapi.mail.console.MarkedConsoleBackend"
-
-
 def _mail_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     """Flask-Mailman reads MAIL_SERVER, MAIL_PORT, ... as they are; these are the rest.
 
     Without an SMTP server, tests keep messages in memory and development prints them
     (Production refuses to start that way while account emails are on).
     """
+    # Flask-Mailman takes a backend class as well as a name (`Mail.import_backend`).
+    backend: Any
     if settings["MAIL_CONFIGURED"]:
-        backend = "smtp"
+        # Its SMTP backend, with verified TLS (myapi/adapters/flask_mailman.py).
+        backend = VerifiedSMTPBackend
     elif settings["TESTING"]:
         backend = "locmem"
     else:
-        backend = CONSOLE_MAIL_BACKEND
+        # Each message to the log, marked as not sent.
+        backend = MarkedConsoleBackend
     return {"MAIL_BACKEND": backend, "MAIL_TIMEOUT": settings["MAIL_TIMEOUT_SECONDS"]}

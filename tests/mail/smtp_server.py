@@ -10,11 +10,14 @@ import email
 import email.policy
 import re
 import socket
+import ssl
 import threading
 from email.message import EmailMessage
 from typing import Any
+from urllib.parse import quote
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 RESET_SUBJECT = "Reset your password"
 _LINK = re.compile(r"https?://\S+#token=[A-Za-z0-9_-]+")
@@ -39,18 +42,46 @@ class _KeepEverything:
 
 
 class LoopbackSMTP:
-    """`url` is the MAIL_URL for the service; `messages` what the server accepted so far."""
+    """`url` is the MAIL_URL for the service; `messages` what the server accepted so far.
 
-    def __init__(self) -> None:
+    With `starttls`, the server offers STARTTLS with that context and refuses mail before
+    it; with `login`, it also requires AUTH with that user name and password (after TLS).
+    """
+
+    def __init__(
+        self, *, starttls: ssl.SSLContext | None = None, login: tuple[str, str] | None = None
+    ) -> None:
         self.port = free_port()
-        self.url = f"smtp://127.0.0.1:{self.port}"
+        credentials = f"{quote(login[0], safe='')}:{quote(login[1], safe='')}@" if login else ""
+        scheme = "smtp+starttls" if starttls else "smtp"
+        self.url = f"{scheme}://{credentials}127.0.0.1:{self.port}"
         self._inbox: list[EmailMessage] = []
         self._lock = threading.Lock()
         self._controller: Controller | None = None
+        self._starttls = starttls
+        self._login = login
+        self.logins: list[str] = []
+
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        given = (data.login.decode(), data.password.decode())
+        if given == self._login:
+            self.logins.append(given[0])
+            return AuthResult(success=True)
+        return AuthResult(success=False, handled=False)
 
     def start(self) -> None:
+        options: dict[str, Any] = {}
+        if self._starttls:
+            options |= {"tls_context": self._starttls, "require_starttls": True}
+        if self._login:
+            options |= {"authenticator": self._authenticate, "auth_required": True}
         self._controller = Controller(
-            _KeepEverything(self._inbox, self._lock), hostname="127.0.0.1", port=self.port
+            _KeepEverything(self._inbox, self._lock),
+            hostname="127.0.0.1",
+            port=self.port,
+            **options,
         )
         self._controller.start()
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
 from myapi import create_app
+from myapi.adapters.flask_mailman import VerifiedSMTPBackend
 from myapi.config import ConfigError, Development, Production, Testing, mail_url_settings
-from myapi.library_settings import CONSOLE_MAIL_BACKEND, library_settings
+from myapi.library_settings import library_settings
 from myapi.mail.console import BANNER, MarkedConsoleBackend
 from myapi.mail.messages import build_message
 from tests.helpers.logs import capture_logs
@@ -82,25 +84,25 @@ def test_a_front_end_url_with_a_query_is_refused() -> None:
 
 
 def test_without_smtp_development_prints_and_testing_keeps_mail_in_memory() -> None:
-    def backend(config: object) -> str:
+    def backend(config: object) -> Any:
         return library_settings(
             {name: getattr(config, name) for name in dir(config) if name.isupper()}
         )["MAIL_BACKEND"]
 
-    assert backend(Development()) == CONSOLE_MAIL_BACKEND
+    assert backend(Development()) is MarkedConsoleBackend
     assert backend(Testing()) == "locmem"
-    assert backend(Development(MAIL_URL="smtp://mail.internal")) == "smtp"
+    assert backend(Development(MAIL_URL="smtp://mail.internal")) is VerifiedSMTPBackend
 
 
-def test_the_development_backend_marks_each_message_as_not_sent() -> None:
-    app = create_app(Testing())
+def test_development_without_smtp_prints_each_message_marked_as_not_sent() -> None:
+    app = create_app(Development(SQLALCHEMY_DATABASE_URI="sqlite://"))
     logs = capture_logs()
     try:
         with app.app_context():
             message = build_message(
                 "password_changed", "alice@example.com", {"username": "alice", "changed_at": "now"}
             )
-            sent = MarkedConsoleBackend().send_messages([message])
+            sent = message.send()
     finally:
         logging.getLogger("myapi").removeHandler(logs)
 
