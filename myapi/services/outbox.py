@@ -26,7 +26,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
-from myapi.clock import utcnow
+from myapi.clock import as_utc, utcnow
 from myapi.extensions import db
 from myapi.mail.messages import build_message
 from myapi.models import AccountToken, OutboxMessage
@@ -215,12 +215,5 @@ def backlog() -> tuple[int, float]:
         select(func.count(), func.min(OutboxMessage.created_at)).where(*_unsent())
     ).one()
     db.session.rollback()
-    age = (utcnow() - _aware(oldest)).total_seconds() if oldest is not None else 0.0
+    age = (utcnow() - as_utc(oldest)).total_seconds() if oldest is not None else 0.0
     return count, max(age, 0.0)
-
-
-def _aware(moment: datetime) -> datetime:
-    """`func.min` bypasses the column type: SQLite gives a naive datetime or a string."""
-    return OutboxMessage.__table__.c.created_at.type.process_result_value(
-        datetime.fromisoformat(moment) if isinstance(moment, str) else moment, None
-    )

@@ -9,14 +9,13 @@ address the account no longer has. A newer link voids the older ones.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from myapi.clock import utcnow
+from myapi.clock import as_utc, utcnow
 from myapi.extensions import db
 from myapi.models import AccountToken, User
 from myapi.public_urls import front_end_link
@@ -102,19 +101,12 @@ def remind(user: User) -> bool:
             AccountToken.user_id == user.id, AccountToken.purpose == EMAIL_VERIFICATION
         )
     )
-    recent = newest is not None and _aware(newest) > utcnow() - REMINDER_INTERVAL
+    recent = newest is not None and as_utc(newest) > utcnow() - REMINDER_INTERVAL
     with unit_of_work() as work:
         if not recent:
             queue_verification(work, user)
         work.audit("login_refused_unverified", user_id=user.id, link_sent=not recent)
     return not recent
-
-
-def _aware(moment: Any) -> datetime:
-    """`func.max` bypasses the column type: SQLite gives a naive datetime or a string."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def resend_verification(user: User) -> None:
