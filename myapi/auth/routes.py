@@ -351,7 +351,8 @@ def change_email(data: dict[str, str]) -> Any:
     try:
         verification.request_email_change(caller_account(), data["email"])
     except verification.SameAddress:
-        abort(422, messages={"json": {"email": ["Must differ from the current address."]}})
+        # A conflict with the account's state, not a malformed body: 409, like a taken one.
+        abort(409, message="This is the account's email address already.")
     except verification.AddressTaken:
         abort(409, message="An account with this email address already exists.")
     return {
