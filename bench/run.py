@@ -22,6 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench.forgot_timing import forgot_timings, print_forgot_timings
 from bench.inprocess import cpu_per_request, print_cpu_per_request
 from bench.seed import PASSWORD, seed
 from bench.signing import print_signing_costs, signing_costs
@@ -122,10 +123,13 @@ def main() -> int:
                     flush_redis(redis_url)
     log("signing and verifying one token, per signing choice (in process)")
     costs = signing_costs()
+    log("password reset requests: an account's address against an unknown one (in process)")
+    forgot = forgot_timings()
     facts["total_seconds"] = round(time.monotonic() - started)
     print_report(rows, facts, database_admin_url, redis_url)
     print_cpu_per_request(facts["cpu"])  # type: ignore[arg-type]
     print_signing_costs(costs)
+    print_forgot_timings(*forgot)
     return 0
 
 

@@ -13,10 +13,11 @@ from myapi.auth.browser import COOKIE_ENDPOINTS, register_browser_mode
 from myapi.cli import COMMAND_GROUPS
 from myapi.config import Config, refuse_unsafe, select_config
 from myapi.errors import register_error_handlers
-from myapi.extensions import api, cors, db, jwt, limiter, migrate
+from myapi.extensions import api, cors, db, jwt, limiter, mail, migrate
 from myapi.http_policy import register_http_policy
 from myapi.library_settings import library_settings
 from myapi.logs import configure_logging
+from myapi.mail.sender import register_mail_sender
 from myapi.metrics import register_metrics
 from myapi.ratelimits import add_rate_limit_headers
 from myapi.security.authentication import identify_caller
@@ -94,6 +95,8 @@ def register_extensions(app: Flask) -> None:
     app.after_request(add_rate_limit_headers)
     limiter.init_app(app)
     jwt.init_app(app)
+    mail.init_app(app)
+    register_mail_sender(app)
     api.init_app(app)
     api.register_security_scheme()
     if app.config["CORS_ORIGINS"]:

@@ -29,3 +29,11 @@ def epoch_seconds(moment: datetime) -> int:
 
 def from_epoch(seconds: int | float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def as_utc(moment: datetime | str) -> datetime:
+    """A timestamp the database returned without its column type (an aggregate such as
+    `func.min`): SQLite gives text or a naive datetime, meaning UTC; PostgreSQL an aware one."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -16,7 +16,7 @@ import os
 import re
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from dotenv import find_dotenv, load_dotenv
 
@@ -127,6 +127,51 @@ def _public_url(url: str) -> str:
 _SAMESITE = {"strict": "Strict", "lax": "Lax", "none": "None"}
 
 
+def _front_end_url(url: str) -> str:
+    """The front-end's base URL (the page that consumes a token in an email link)."""
+    problem = public_url_problem(url) if url else None
+    if problem:
+        raise ConfigError(f"FRONTEND_URL {problem}, got {url!r}")
+    return url.rstrip("/")
+
+
+#: Scheme: (default port, STARTTLS, TLS from the first byte).
+_MAIL_SCHEMES = {
+    "smtp": (25, False, False),
+    "smtp+starttls": (587, True, False),
+    "smtps": (465, False, True),
+}
+
+
+def mail_url_settings(url: str) -> dict[str, Any]:
+    """`MAIL_URL` as the MAIL_* settings it stands for (credentials percent-decoded).
+
+    `smtp://` is plain SMTP, `smtp+starttls://` upgrades with STARTTLS, `smtps://` is TLS
+    from the first byte; the port defaults to 25, 587 and 465 respectively.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ConfigError("MAIL_URL is not a URL") from None
+    if parts.scheme not in _MAIL_SCHEMES or not parts.hostname:
+        raise ConfigError(
+            "MAIL_URL must look like smtp://, smtp+starttls:// or "
+            "smtps://[user:password@]host[:port]"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError("MAIL_URL takes no path, query or fragment")
+    default_port, starttls, implicit_tls = _MAIL_SCHEMES[parts.scheme]
+    return {
+        "MAIL_SERVER": parts.hostname,
+        "MAIL_PORT": port or default_port,
+        "MAIL_USERNAME": unquote(parts.username) if parts.username else "",
+        "MAIL_PASSWORD": unquote(parts.password) if parts.password else "",
+        "MAIL_USE_TLS": starttls,
+        "MAIL_USE_SSL": implicit_tls,
+    }
+
+
 def _samesite(name: str, default: str) -> str:
     """A cookie's SameSite attribute, spelled the way browsers document it."""
     raw = _text(name, default)
@@ -152,6 +197,8 @@ class Config:
     DEFAULT_PASSWORD_HASH_METHOD = "scrypt:32768:8:3"
     DEFAULT_HTTPS_ONLY = False
     DEFAULT_PUBLIC_URL = ""
+    DEFAULT_ACCOUNT_EMAILS = True
+    DEFAULT_MAIL_DELIVERY = "after-commit"
 
     def __init__(self, **overrides: Any) -> None:
         self.DEBUG = False
@@ -210,8 +257,48 @@ class Config:
         self.REGISTER_LIMIT_PER_IP = _text("REGISTER_LIMIT_PER_IP", "10 per hour")
         self.OAUTH_TOKEN_LIMIT_PER_CLIENT = _text("OAUTH_TOKEN_LIMIT_PER_CLIENT", "60 per minute")
 
+        # Account emails (password reset) and their delivery: docs/mail.md.
+        self.ACCOUNT_EMAILS = env_boolean("ACCOUNT_EMAILS", self.DEFAULT_ACCOUNT_EMAILS)
+        # The web page that consumes a token from an email link; empty: PUBLIC_URL.
+        self.FRONTEND_URL = _text("FRONTEND_URL", "")
+        self.PASSWORD_RESET_MINUTES = env_integer("PASSWORD_RESET_MINUTES", 30)
+        self.EMAIL_VERIFICATION_HOURS = env_integer("EMAIL_VERIFICATION_HOURS", 24)
+        # Refuse logins (403) to accounts whose email address is not verified.
+        self.REQUIRE_VERIFIED_EMAIL = env_boolean("REQUIRE_VERIFIED_EMAIL", False)
+        self.VERIFY_RESEND_LIMIT = _text("VERIFY_RESEND_LIMIT", "3 per hour")
+        self.FORGOT_PASSWORD_LIMIT_PER_IP = _text("FORGOT_PASSWORD_LIMIT_PER_IP", "10 per hour")
+        self.FORGOT_PASSWORD_LIMIT_PER_EMAIL = _text(
+            "FORGOT_PASSWORD_LIMIT_PER_EMAIL", "3 per hour"
+        )
+        self.RESET_PASSWORD_LIMIT_PER_IP = _text("RESET_PASSWORD_LIMIT_PER_IP", "20 per hour")
+        self.MAIL_URL = _text("MAIL_URL", "")
+        self.MAIL_SERVER = _text("MAIL_SERVER", "")
+        self.MAIL_PORT = env_integer("MAIL_PORT", 25)
+        self.MAIL_USERNAME = _text("MAIL_USERNAME", "")
+        self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+        self.MAIL_USE_TLS = env_boolean("MAIL_USE_TLS", False)
+        self.MAIL_USE_SSL = env_boolean("MAIL_USE_SSL", False)
+        self.MAIL_TIMEOUT_SECONDS = env_integer("MAIL_TIMEOUT_SECONDS", 10)
+        self.MAIL_DEFAULT_SENDER = _text("MAIL_DEFAULT_SENDER", "myapi <no-reply@localhost>")
+        # `after-commit`: each process sends right after the commit that queued a message
+        # (and retries due ones); `worker`: only `flask mail send` sends.
+        self.MAIL_DELIVERY = _choice(
+            "MAIL_DELIVERY", self.DEFAULT_MAIL_DELIVERY, ("after-commit", "worker")
+        )
+        self.MAIL_RETRY_SECONDS = env_integer("MAIL_RETRY_SECONDS", 30)
+
         for key, value in overrides.items():
             setattr(self, key, value)
+        if self.MAIL_URL:
+            for key, value in mail_url_settings(self.MAIL_URL).items():
+                setattr(self, key, value)
+        self.FRONTEND_URL = _front_end_url(self.FRONTEND_URL)
+        if self.REQUIRE_VERIFIED_EMAIL and not self.ACCOUNT_EMAILS:
+            raise ConfigError(
+                "REQUIRE_VERIFIED_EMAIL needs ACCOUNT_EMAILS: without mail nobody could verify"
+            )
+        # Without an SMTP server, development prints each message to the log, marked as such.
+        self.MAIL_CONFIGURED = bool(self.MAIL_SERVER)
         if not self.JWT_SECRET_KEY:
             self.JWT_SECRET_KEY = self.missing_secret()
         self.PUBLIC_URL = _public_url(self.PUBLIC_URL)
@@ -244,6 +331,8 @@ class Testing(Config):
     # Tests hash hundreds of passwords; the production cost would make the suite crawl.
     DEFAULT_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     DEFAULT_PUBLIC_URL = "http://localhost"  # the Flask test client's default
+    # Tests send queued mail when they choose to (`outbox.deliver_due`), not on a thread.
+    DEFAULT_MAIL_DELIVERY = "worker"
 
     def __init__(self, **overrides: Any) -> None:
         overrides.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite://")
@@ -257,6 +346,8 @@ class Testing(Config):
 class Production(Config):
     NAME = "production"
     DEFAULT_HTTPS_ONLY = True
+    # Off unless asked for, so a deployment without an SMTP server keeps starting.
+    DEFAULT_ACCOUNT_EMAILS = False
 
     def missing_secret(self) -> str:
         return ""
@@ -279,6 +370,13 @@ class Production(Config):
             )
         elif self.HTTPS_ONLY and not self.PUBLIC_URL.startswith("https://"):
             reasons.append("PUBLIC_URL must be an https:// URL while HTTPS_ONLY is on")
+        if self.ACCOUNT_EMAILS and not self.MAIL_CONFIGURED:
+            reasons.append(
+                "ACCOUNT_EMAILS is on but no SMTP server is set (MAIL_URL or MAIL_SERVER): "
+                "Production never prints mail, with its links, to the log"
+            )
+        if self.HTTPS_ONLY and self.FRONTEND_URL.startswith("http://"):
+            reasons.append("FRONTEND_URL must be an https:// URL while HTTPS_ONLY is on")
         return reasons
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_cors import CORS
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
@@ -18,6 +19,7 @@ migrate = Migrate()
 jwt = SingleDecodeJWTManager()
 cors = CORS()
 api = Api()
+mail = Mail()
 # The default limit is read per request, so each app built in a process keeps its own.
 limiter = FastPathLimiter(
     key_func=caller_key, default_limits=[lambda: current_app.config["RATELIMIT_DEFAULT"]]

@@ -11,15 +11,18 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from myapi.adapters.flask_mailman import VerifiedSMTPBackend
 from myapi.adapters.limits_storage import SCHEME_PREFIX
+from myapi.mail.console import MarkedConsoleBackend
 
 
 def library_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """flask-jwt-extended, Flask-SQLAlchemy, Flask-Limiter and flask-smorest settings."""
+    """flask-jwt-extended, Flask-SQLAlchemy, Flask-Limiter, Flask-Mailman and flask-smorest."""
     return (
         _token_settings(settings)
         | _database_settings(settings)
         | _limiter_settings(settings)
+        | _mail_settings(settings)
         | {
             "API_TITLE": "myapi",
             "API_VERSION": "1.0.0",
@@ -84,3 +87,22 @@ def _limiter_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         # (`adapters.limits_storage`).
         wired["RATELIMIT_STORAGE_URI"] = SCHEME_PREFIX + storage
     return wired
+
+
+def _mail_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Flask-Mailman reads MAIL_SERVER, MAIL_PORT, ... as they are; these are the rest.
+
+    Without an SMTP server, tests keep messages in memory and development prints them
+    (Production refuses to start that way while account emails are on).
+    """
+    # Flask-Mailman takes a backend class as well as a name (`Mail.import_backend`).
+    backend: Any
+    if settings["MAIL_CONFIGURED"]:
+        # Its SMTP backend, with verified TLS (myapi/adapters/flask_mailman.py).
+        backend = VerifiedSMTPBackend
+    elif settings["TESTING"]:
+        backend = "locmem"
+    else:
+        # Each message to the log, marked as not sent.
+        backend = MarkedConsoleBackend
+    return {"MAIL_BACKEND": backend, "MAIL_TIMEOUT": settings["MAIL_TIMEOUT_SECONDS"]}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, request
@@ -31,11 +32,15 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
 
 from myapi.config import ConfigError
-from myapi.extensions import limiter
+from myapi.extensions import db, limiter
 from myapi.logs import audit_recorded, dependency_failed
+from myapi.services import outbox
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED = "unmatched"
@@ -70,8 +75,32 @@ blp = Blueprint("metrics", __name__)
 
 @blp.get("/metrics")
 def metrics() -> Response:
-    """Every metric of this process, or of every worker in multiprocess mode."""
-    return Response(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
+    """Every metric of this process, or of every worker in multiprocess mode, and the
+    mail outbox's backlog as the database has it now."""
+    outbox_registry = CollectorRegistry()
+    outbox_registry.register(OutboxCollector())
+    body = generate_latest(_registry()) + generate_latest(outbox_registry)
+    return Response(body, content_type=CONTENT_TYPE_LATEST)
+
+
+class OutboxCollector(Collector):
+    """Queued, unsent email: read from the database at scrape time (one query), so every
+    process and host reports the same shared backlog; nothing when the database is down."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            pending, oldest = outbox.backlog()
+        except SQLAlchemyError:
+            db.session.rollback()
+            return
+        yield GaugeMetricFamily(
+            "myapi_mail_outbox_pending", "Email messages queued and not yet sent.", pending
+        )
+        yield GaugeMetricFamily(
+            "myapi_mail_outbox_oldest_seconds",
+            "Age of the oldest unsent email message (0 when none waits).",
+            oldest,
+        )
 
 
 def _registry() -> CollectorRegistry:

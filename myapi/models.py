@@ -79,6 +79,8 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the owner proved they receive mail at `email` (the link sent at registration).
+    email_verified_at: Mapped[datetime | None]
 
     sessions: Mapped[list[AuthSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -89,6 +91,10 @@ class User(Base):
     personal_tokens: Mapped[list[PersonalAccessToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 class AuthSession(Base):
@@ -286,3 +292,67 @@ class PersonalAccessToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="personal_tokens")
+
+
+class AccountToken(Base):
+    """A single-use token sent by email (password reset, email verification); only its
+    SHA-256 is kept.
+
+    A token is used by deleting its row in a conditional DELETE, so of two requests that
+    present it at once exactly one finds it; a used, superseded or expired token has no row
+    (or an expired one) and is refused alike.
+    """
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (Index("ix_account_tokens_user_id_purpose", "user_id", "purpose"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    # The address a verification link proves (the account's, when the link was made).
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class PasswordResetRequest(Base):
+    """An address someone asked a reset link for, whether or not an account has it.
+
+    The request only writes this row, the same for every address, so its answer takes the
+    same time either way; the sender resolves it after the answer (`services.recovery`)
+    and deletes it, leaving a token and an outbox message only for an active account.
+    """
+
+    __tablename__ = "password_reset_requests"
+    __table_args__: ClassVar[dict[str, bool]] = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxMessage(Base):
+    """An email waiting to be sent, written in the same transaction as what it announces.
+
+    `context` (JSON) holds what the templates need, including a link with a token: it is
+    erased once the message is sent or given up, so a token's clear text lives only as long
+    as its message is undelivered. `claimed_until` is a sender's lease: a message is sent by
+    one sender at a time, and by another only if the first died before marking it.
+    """
+
+    __tablename__ = "mail_outbox"
+    __table_args__: ClassVar[dict[str, bool]] = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(254))
+    context: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Past this moment the message is pointless (its link has expired) and is given up.
+    expires_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    abandoned_at: Mapped[datetime | None]

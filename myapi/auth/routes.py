@@ -9,13 +9,18 @@ from flask_smorest import abort
 
 from myapi.auth.browser import clears_refresh_cookie, deliver_tokens
 from myapi.auth.schemas import (
+    AcceptedSchema,
+    EmailChangeSchema,
+    ForgotPasswordSchema,
     LoginSchema,
     PasswordChangeSchema,
+    PasswordResetSchema,
     RegisterSchema,
     SessionSchema,
     TokenInfoSchema,
     TokenPairSchema,
     UserSchema,
+    VerifyEmailSchema,
 )
 from myapi.errors import problem
 from myapi.extensions import limiter
@@ -26,7 +31,7 @@ from myapi.security.authorization import require_refresh_token, require_scope
 from myapi.security.passwords import HashingBusy
 from myapi.security.policy import bearer_challenge
 from myapi.security.principal import caller
-from myapi.services import accounts, sessions
+from myapi.services import accounts, recovery, sessions, verification
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and tokens.")
 
@@ -101,6 +106,7 @@ def _login_failed() -> Response:
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenPairSchema)
 @blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
 @deliver_tokens
 def login(credentials: dict[str, str]) -> Any:
     """Exchange a username (or email) and password for an access and a refresh token."""
@@ -110,6 +116,15 @@ def login(credentials: dict[str, str]) -> Any:
         )
     except sessions.LoginRefused:
         return _login_failed()
+    except sessions.EmailNotVerified:
+        # The right password: not a guess to count against the account.
+        refund_hit(login_account_key())
+        return problem(
+            403,
+            "Verify your email address before logging in: follow the link sent to it. "
+            "A new link is sent if the last one is more than 10 minutes old.",
+            slug="email-not-verified",
+        )
     except (sessions.NoGrantableScope, HashingBusy) as outcome:
         refund_hit(login_account_key())
         if isinstance(outcome, HashingBusy):
@@ -214,3 +229,138 @@ def revoke_session(session_id: str) -> None:
     """Revoke one of the caller's sessions; anyone else's is a 404."""
     if not sessions.revoke_own_session(caller().user_id, session_id):
         abort(404, message="No such session.")
+
+
+def forgot_password_email_key() -> str:
+    """Count reset requests per address asked about, whoever asks and whether or not it
+    belongs to an account (so the limit itself tells nothing)."""
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    if not isinstance(email, str) or not email.strip():
+        return "address:" + client_ip()
+    return "reset-email:" + accounts.normalize_identifier(email)[:254]
+
+
+def require_account_emails() -> None:
+    """The email flows exist only with ACCOUNT_EMAILS on (Production: with SMTP configured)."""
+    if not current_app.config["ACCOUNT_EMAILS"]:
+        abort(404, message="Account emails are not enabled on this server.")
+
+
+#: The one answer to a reset request, whether or not the address is an account's.
+RESET_REQUESTED = {
+    "detail": "If an account has this email address, a link to reset its password has been "
+    "sent to it."
+}
+
+
+@blp.route("/password/forgot", methods=["POST"])
+@limiter.limit(_limit("FORGOT_PASSWORD_LIMIT_PER_IP"), key_func=client_ip)
+@limiter.limit(_limit("FORGOT_PASSWORD_LIMIT_PER_EMAIL"), key_func=forgot_password_email_key)
+@blp.arguments(ForgotPasswordSchema)
+@blp.response(202, AcceptedSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def forgot_password(data: dict[str, str]) -> Any:
+    """Ask for a password reset link by email.
+
+    The answer is the same whether or not the address belongs to an account: the link is
+    only queued here (for an active account), and sent after the answer.
+    """
+    require_account_emails()
+    recovery.request_password_reset(data["email"])
+    return RESET_REQUESTED
+
+
+@blp.route("/password/reset", methods=["POST"])
+@limiter.limit(_limit("RESET_PASSWORD_LIMIT_PER_IP"), key_func=client_ip)
+@blp.arguments(PasswordResetSchema)
+@blp.response(204)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(404, response="NOT_FOUND")
+def reset_password(data: dict[str, str]) -> Any:
+    """Set a new password with the token from a reset link.
+
+    Every session and personal access token of the account ends, and a notice goes to its
+    address. An unknown, used, superseded or expired token is one and the same 400.
+    """
+    require_account_emails()
+    try:
+        recovery.reset_password(data["token"], data["new_password"])
+    except recovery.InvalidResetToken:
+        return problem(
+            400,
+            "This reset link is invalid or has expired; ask for a new one.",
+            slug="invalid-reset-token",
+        )
+    return None
+
+
+@blp.route("/email/verify", methods=["POST"])
+@limiter.limit(_limit("RESET_PASSWORD_LIMIT_PER_IP"), key_func=client_ip)
+@blp.arguments(VerifyEmailSchema)
+@blp.response(204)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def verify_email(data: dict[str, str]) -> Any:
+    """Verify the account's email address with the token from the emailed link.
+
+    No login needed: the link may be opened on another device. An unknown, used,
+    superseded or expired token, or one sent to an address the account no longer has, is
+    one and the same 400. A link from an email change moves the account to the new address;
+    409 if another account has taken it since.
+    """
+    require_account_emails()
+    try:
+        verification.verify_email(data["token"])
+    except verification.AddressTaken:
+        abort(409, message="An account with this email address already exists.")
+    except verification.InvalidVerificationToken:
+        return problem(
+            400,
+            "This verification link is invalid or has expired; ask for a new one.",
+            slug="invalid-verification-token",
+        )
+    return None
+
+
+@blp.route("/email/resend", methods=["POST"])
+# Per caller (the account whose token this is), the limiter's default key.
+@limiter.limit(_limit("VERIFY_RESEND_LIMIT"))
+@require_scope()
+@blp.response(202, AcceptedSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def resend_verification() -> Any:
+    """Send a new link to verify the caller's email address; older links stop working."""
+    require_account_emails()
+    try:
+        verification.resend_verification(caller_account())
+    except verification.AlreadyVerified:
+        abort(409, message="This email address is verified already.")
+    return {"detail": "A new verification link has been sent to your email address."}
+
+
+@blp.route("/email", methods=["PUT"])
+# Per caller: each request sends an email to an address of the caller's choosing.
+@limiter.limit(_limit("VERIFY_RESEND_LIMIT"))
+@require_scope(fresh=True)
+@blp.arguments(EmailChangeSchema)
+@blp.response(202, AcceptedSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def change_email(data: dict[str, str]) -> Any:
+    """Change the email address (fresh login required): a link goes to the new address and a
+    notice to the current one; the change takes effect when the link is followed."""
+    require_account_emails()
+    try:
+        verification.request_email_change(caller_account(), data["email"])
+    except verification.SameAddress:
+        # A conflict with the account's state, not a malformed body: 409, like a taken one.
+        abort(409, message="This is the account's email address already.")
+    except verification.AddressTaken:
+        abort(409, message="An account with this email address already exists.")
+    return {
+        "detail": "A link to verify the new address has been sent to it; the change takes "
+        "effect when it is followed."
+    }

@@ -95,6 +95,10 @@ class UserSchema(ma.Schema):
     email = ma.fields.String(dump_only=True)
     role = ma.fields.String(dump_only=True)
     is_active = ma.fields.Boolean(dump_only=True)
+    email_verified = ma.fields.Boolean(
+        dump_only=True,
+        metadata={"description": "Whether the owner followed the link sent to `email`."},
+    )
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
@@ -176,6 +180,48 @@ class PasswordChangeSchema(ma.Schema):
     def new_differs(self, data: dict[str, str], **_: Any) -> None:
         if data["current_password"] == data["new_password"]:
             raise ma.ValidationError("Must differ from the current password.", "new_password")
+
+
+class ForgotPasswordSchema(ma.Schema):
+    email = Identifier(
+        required=True,
+        validate=[validate.Length(max=254), EMAIL],
+        metadata={"description": "The account's email address (in any case)."},
+    )
+
+
+class AcceptedSchema(ma.Schema):
+    detail = ma.fields.String(required=True)
+
+
+class PasswordResetSchema(ma.Schema):
+    token = ma.fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=256), NO_NUL],
+        metadata={"description": "The token from the fragment of the emailed link."},
+    )
+    new_password = ma.fields.String(
+        required=True,
+        validate=validate_new_password,
+        metadata=PASSWORD_LENGTH
+        | {"description": "Not one of the 10,000 most common passwords (in any case)."},
+    )
+
+
+class EmailChangeSchema(ma.Schema):
+    email = Identifier(
+        required=True,
+        validate=[validate.Length(max=254), EMAIL],
+        metadata={"description": "The new address; unique in any case, like at registration."},
+    )
+
+
+class VerifyEmailSchema(ma.Schema):
+    token = ma.fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=256), NO_NUL],
+        metadata={"description": "The token from the fragment of the emailed link."},
+    )
 
 
 class SessionSchema(ma.Schema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from myapi.cli.clients import clients
 from myapi.cli.keys import keys
+from myapi.cli.mail import mail
 from myapi.cli.users import tokens, users
 
-COMMAND_GROUPS = (users, tokens, clients, keys)
+COMMAND_GROUPS = (users, tokens, clients, keys, mail)

@@ -12,7 +12,7 @@ from myapi.cli.database import refuse_on_the_fallback_database, writes_database
 from myapi.models import User
 from myapi.security.passwords import password_problems
 from myapi.security.scopes import ROLES
-from myapi.services import accounts, delegation
+from myapi.services import accounts, delegation, outbox, verification
 from myapi.services.sessions import prune_expired
 
 users = AppGroup("users", help="Manage user accounts.")
@@ -88,6 +88,7 @@ def show_command(username: str) -> None:
         ("email", user.email),
         ("role", user.role),
         ("active", "yes" if user.is_active else "no"),
+        ("verified", "yes" if user.email_verified else "no"),
         ("created", user.created_at.isoformat(timespec="seconds")),
         ("sessions", sessions),
     ):
@@ -103,6 +104,16 @@ def set_password_command(username: str, password_stdin: bool) -> None:
     user = _user(username)
     revoked = accounts.set_password(user, _read_password(password_stdin))
     click.echo(f"password changed for {user.username}; {revoked} session(s) revoked")
+
+
+@users.command("verify-email")
+@click.argument("username")
+@writes_database
+def verify_email_command(username: str) -> None:
+    """Mark the account's email address as verified (you vouch that it is the owner's)."""
+    user = _user(username)
+    verification.mark_verified(user)
+    click.echo(f"email address {user.email} of {user.username} is verified")
 
 
 @users.command("set-role")
@@ -166,11 +177,14 @@ def revoke_sessions_command(username: str) -> None:
 @writes_database
 def prune_command() -> None:
     """Delete revocation rows for tokens that have expired anyway, dead personal tokens, old
-    authorization codes and expired sign-ins at the authorization pages."""
+    authorization codes, expired sign-ins at the authorization pages, expired email links
+    and emails sent or given up more than a week ago."""
     sessions, denied, personal = prune_expired()
     codes, sign_ins = delegation.prune_expired()
+    links, messages = outbox.prune()
     click.echo(
         f"pruned {sessions} expired session(s), {denied} expired revoked token(s)"
         f" and {personal} expired or revoked personal access token(s);"
         f" {codes} authorization code(s) and {sign_ins} sign-in(s)"
     )
+    click.echo(f"pruned {links} expired email link(s) and {messages} finished email(s)")

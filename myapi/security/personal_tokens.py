@@ -86,6 +86,7 @@ def look_up(token: str) -> FoundToken | None:
             User.role,
             User.is_active,
             User.created_at.label("user_created_at"),
+            User.email_verified_at,
         )
         .join(User, User.id == PersonalAccessToken.user_id)
         .where(PersonalAccessToken.token_hash == opaque_token_hash(token))
@@ -93,7 +94,13 @@ def look_up(token: str) -> FoundToken | None:
     if row is None:
         return None
     account = Account(
-        row.user_id, row.username, row.email, row.role, row.is_active, row.user_created_at
+        row.user_id,
+        row.username,
+        row.email,
+        row.role,
+        row.is_active,
+        row.user_created_at,
+        row.email_verified_at is not None,
     )
     return FoundToken(
         row.id, row.scope, row.created_at, row.expires_at, row.last_used_at, row.revoked_at, account

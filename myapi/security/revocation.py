@@ -143,10 +143,26 @@ class RevocationStore(Protocol):
 
 
 def _account(row: Any) -> Account:
-    return Account(row.id, row.username, row.email, row.role, row.is_active, row.created_at)
+    return Account(
+        row.id,
+        row.username,
+        row.email,
+        row.role,
+        row.is_active,
+        row.created_at,
+        row.email_verified_at is not None,
+    )
 
 
-_ACCOUNT_COLUMNS = (User.id, User.username, User.email, User.role, User.is_active, User.created_at)
+_ACCOUNT_COLUMNS = (
+    User.id,
+    User.username,
+    User.email,
+    User.role,
+    User.is_active,
+    User.created_at,
+    User.email_verified_at,
+)
 
 
 class SqlRevocationStore:
@@ -358,14 +374,25 @@ def _encode_account(account: Account) -> str:
             account.role,
             account.is_active,
             account.created_at.isoformat(),
+            account.email_verified,
         ],
         separators=(",", ":"),
     )
 
 
 def _decode_account(text: str) -> Account:
-    user_id, username, email, role, active, created_at = json.loads(text)
-    return Account(user_id, username, email, role, active, datetime.fromisoformat(created_at))
+    # An entry cached before `email_verified` existed has six members; every account was
+    # unverified then (migration 0005 adds the column empty).
+    user_id, username, email, role, active, created_at, *verified = json.loads(text)
+    return Account(
+        user_id,
+        username,
+        email,
+        role,
+        active,
+        datetime.fromisoformat(created_at),
+        bool(verified and verified[0]),
+    )
 
 
 def create_revocation_store(app: Flask) -> RevocationStore:

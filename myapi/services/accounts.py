@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import unicodedata
 
-from sqlalchemy import Select, func, select, update
+from flask import current_app
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from myapi.clock import utcnow
 from myapi.extensions import db
-from myapi.models import AuthSession, PersonalAccessToken, SignIn, User
+from myapi.models import AccountToken, AuthSession, PersonalAccessToken, SignIn, User
 from myapi.security.passwords import hash_password, needs_rehash, verify_password
 from myapi.security.revocation import revoke_sessions, user_holder
+from myapi.services.outbox import queue_message
 from myapi.services.personal_tokens import revoke_personal_tokens_where
-from myapi.services.transactions import holder_changed, unit_of_work
+from myapi.services.transactions import UnitOfWork, holder_changed, unit_of_work
+from myapi.services.verification import queue_verification
+
+#: The purpose of an `AccountToken` that resets a password (myapi/services/recovery.py).
+PASSWORD_RESET = "password_reset"
 
 
 class AccountConflict(Exception):
@@ -80,14 +86,21 @@ def live_session_count(user: User) -> int:
     )
 
 
-def register(username: str, email: str, password: str, role: str = "user") -> User:
-    """Create an account; AccountConflict when the name or email is taken (also in a race)."""
+def register(
+    username: str, email: str, password: str, role: str = "user", *, email_verified: bool = False
+) -> User:
+    """Create an account; AccountConflict when the name or email is taken (also in a race).
+
+    A link to verify the email address is queued with it, unless `email_verified` (an
+    operator vouching for the address).
+    """
     password_hash = hash_password(password)
     user = User(
         username=normalize_identifier(username),
         email=normalize_identifier(email),
         password_hash=password_hash,
         role=role,
+        email_verified_at=utcnow() if email_verified else None,
     )
     holders = db.session.execute(
         select(User.username, User.email).where(
@@ -107,6 +120,8 @@ def register(username: str, email: str, password: str, role: str = "user") -> Us
         with unit_of_work() as work:
             db.session.add(user)
             db.session.flush()
+            if not email_verified:
+                queue_verification(work, user)
             work.audit("user_registered", user_id=user.id, username=user.username)
     except IntegrityError:
         raise AccountConflict from None
@@ -170,10 +185,35 @@ def set_password(user: User, password: str, *, keep_session: str | None = None) 
     """Set the password and revoke every session but `keep_session`; returns how many."""
     password_hash = hash_password(password)
     with unit_of_work() as work:
-        user.password_hash = password_hash
-        ended = _end_credentials(user, keep_session=keep_session)
+        ended = replace_password(work, user, password_hash, keep_session=keep_session)
         work.audit("password_changed", user_id=user.id, **ended)
     return ended["sessions_revoked"]
+
+
+def replace_password(
+    work: UnitOfWork, user: User, password_hash: str, *, keep_session: str | None = None
+) -> dict:
+    """In the caller's unit of work: the new hash, every credential but `keep_session` ended,
+    every outstanding password reset link void, and a notice to the account's address.
+
+    The notice tells the owner at once if someone else changed the password.
+    """
+    user.password_hash = password_hash
+    ended = _end_credentials(user, keep_session=keep_session)
+    db.session.execute(
+        delete(AccountToken).where(
+            AccountToken.user_id == user.id, AccountToken.purpose == PASSWORD_RESET
+        )
+    )
+    if current_app.config["ACCOUNT_EMAILS"]:
+        changed_at = utcnow().isoformat(timespec="seconds")
+        queue_message(
+            work,
+            "password_changed",
+            user.email,
+            {"username": user.username, "changed_at": changed_at},
+        )
+    return ended
 
 
 def set_role(user: User, role: str) -> None:

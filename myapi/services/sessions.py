@@ -31,12 +31,16 @@ from myapi.security.revocation import (
 )
 from myapi.security.scopes import effective_scope, format_scope, role_allowance
 from myapi.security.tokens import TokenPair, encode_pair, next_pair_columns
-from myapi.services import accounts, personal_tokens
+from myapi.services import accounts, personal_tokens, verification
 from myapi.services.transactions import UnitOfWork, unit_of_work
 
 
 class LoginRefused(Exception):
     """Unknown account, wrong password or disabled account: one answer for all three."""
+
+
+class EmailNotVerified(Exception):
+    """The right password, but REQUIRE_VERIFIED_EMAIL is on and the address is unverified."""
 
 
 class NoGrantableScope(Exception):
@@ -64,6 +68,9 @@ def log_in(identifier: str, password: str, scope: str | None, device: Device) ->
             work.audit("login_failed", user_id=user.id if user else None, reason=refusal)
         raise LoginRefused
     assert user is not None
+    if current_app.config["REQUIRE_VERIFIED_EMAIL"] and not user.email_verified:
+        verification.remind(user)
+        raise EmailNotVerified
     allowance = role_allowance(user.role)
     granted = effective_scope(scope or allowance, allowance)
     if not granted:

@@ -41,6 +41,7 @@ def test_me_returns_the_callers_account_without_any_hash(
         "email": "alice@example.com",
         "role": "user",
         "is_active": True,
+        "email_verified": False,
         "created_at": response.json["created_at"],
     }
     assert "hash" not in response.get_data(as_text=True)

@@ -29,7 +29,7 @@ from tests.helpers.identifiers import (
     usernames,
 )
 
-USER_FIELDS = {"id", "username", "email", "role", "is_active", "created_at"}
+USER_FIELDS = {"id", "username", "email", "role", "is_active", "email_verified", "created_at"}
 
 
 def register(client: FlaskClient, **fields: Any) -> Any:

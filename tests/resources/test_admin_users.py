@@ -13,7 +13,7 @@ from myapi.models import AuthSession, User
 from tests.helpers.http import PASSWORD, assert_problem, bearer, refresh
 from tests.resources.helpers import ADMIN_USERS, BEYOND_INT32, keys_anywhere, user_url
 
-USER_FIELDS = {"id", "username", "email", "role", "is_active", "created_at"}
+USER_FIELDS = {"id", "username", "email", "role", "is_active", "email_verified", "created_at"}
 
 
 def stored_user(user_id: int) -> User:

@@ -22,6 +22,8 @@ PROTECTED_PATHS = {
     "/auth/me",
     "/auth/token-info",
     "/auth/password",
+    "/auth/email",
+    "/auth/email/resend",
     "/auth/sessions",
     "/auth/sessions/{session_id}",
     "/api/v1/notes",
@@ -29,7 +31,15 @@ PROTECTED_PATHS = {
     "/api/v1/admin/users",
     "/api/v1/admin/users/{user_id}",
 }
-PUBLIC_PATHS = {"/auth/register", "/auth/login", "/healthz", "/readyz"}
+PUBLIC_PATHS = {
+    "/auth/register",
+    "/auth/login",
+    "/auth/password/forgot",
+    "/auth/password/reset",
+    "/auth/email/verify",
+    "/healthz",
+    "/readyz",
+}
 
 
 @pytest.fixture

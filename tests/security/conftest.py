@@ -34,11 +34,13 @@ import redis
 from sqlalchemy.engine import make_url
 
 from myapi.security.scopes import CLIENT_SCOPES
+from tests.mail.smtp_server import LoopbackSMTP
 from tests.production.servers import BIN, ROOT, Host
 from tests.security.live import Client, Server
 from tests.security.suite import (
     ADMIN_PASSWORD,
     CORS_ORIGIN,
+    FRONTEND_URL,
     ON_REAL_SERVERS,
     TEST_DATABASE_URL,
     TEST_REDIS_URL,
@@ -128,7 +130,18 @@ def jwt_secret() -> str:
 
 
 @pytest.fixture(scope="session")
-def server_env(database_url: str, redis_url: str, jwt_secret: str) -> dict[str, str]:
+def mailbox() -> Iterator[LoopbackSMTP]:
+    """The SMTP server every suite server sends its mail to (rows E8, E9), on loopback."""
+    server = LoopbackSMTP()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def server_env(
+    database_url: str, redis_url: str, jwt_secret: str, mailbox: LoopbackSMTP
+) -> dict[str, str]:
     """Production settings, every one given explicitly so a developer's .env cannot leak in."""
     return {
         "MYAPI_CONFIG": "production",
@@ -149,6 +162,11 @@ def server_env(database_url: str, redis_url: str, jwt_secret: str) -> dict[str, 
         "REFRESH_GRACE_SECONDS": "1",
         "GUNICORN_WORKERS": str(WORKERS),
         "GUNICORN_THREADS": "2",
+        # Password reset by email, sent by each worker right after its commit (E8, E9).
+        "ACCOUNT_EMAILS": "true",
+        "MAIL_URL": mailbox.url,
+        "MAIL_DELIVERY": "after-commit",
+        "FRONTEND_URL": FRONTEND_URL,
     }
 
 

@@ -16,6 +16,8 @@ ON_REAL_SERVERS = bool(TEST_DATABASE_URL and TEST_REDIS_URL)
 WORKERS = 2 if ON_REAL_SERVERS else 1
 
 CORS_ORIGIN = "https://app.example.com"
+#: Where the links in the servers' emails point (the front-end, not the API).
+FRONTEND_URL = "https://app.myapi.test"
 
 ADMIN_PASSWORD = "administrator passphrase " + secrets.token_hex(8)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import statistics
 from collections.abc import Callable
@@ -10,9 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.helpers.polling import poll
+from tests.mail.smtp_server import RESET_SUBJECT, LoopbackSMTP, link_in, token_in
 from tests.security.expect import assert_generic_problem
-from tests.security.live import Client, Reply, Server
-from tests.security.suite import Account, login
+from tests.security.live import Client, Reply, Server, next_client_ip, raw_exchange
+from tests.security.suite import FRONTEND_URL, Account, login
 
 LOGIN = "/auth/login"
 # Production defaults, which the suite's servers keep (conftest sets no limit of its own).
@@ -185,6 +188,122 @@ def test_E7_password_change_needs_the_current_password(
         ).status
         == 401
     )
+
+
+FORGOT = "/auth/password/forgot"
+RESET = "/auth/password/reset"
+#: Headers that differ between any two answers, whatever they answer.
+PER_REQUEST = {"date", "x-request-id", "x-ratelimit-reset"}
+
+
+def forgot(client: Client, email: str) -> Reply:
+    return client.post(FORGOT, json_body={"email": email})
+
+
+def answer_shape(reply: Reply) -> tuple[int, bytes, list[tuple[str, str]]]:
+    headers = sorted(
+        (n.lower(), v) for n, v in reply.headers.items() if n.lower() not in PER_REQUEST
+    )
+    return reply.status, reply.raw, headers
+
+
+def emailed_token(mailbox: LoopbackSMTP, address: str) -> str:
+    (message,) = poll(
+        lambda: mailbox.to(address, RESET_SUBJECT),
+        bool,
+        f"the reset email to {address}",
+        timeout=20,
+    )
+    return token_in(message)
+
+
+def test_E8_forgot_password_answers_alike_for_an_account_and_an_unknown_email(
+    live: Server, make_account: Callable[..., Account], mailbox: LoopbackSMTP
+) -> None:
+    accounts = [make_account("erin") for _ in range(4)]
+    real, unknown = [], []
+    for account in accounts:
+        real.append(forgot(live.as_client(), account.email))
+        unknown.append(forgot(live.as_client(), f"nobody-{secrets.token_hex(6)}@example.com"))
+
+    assert {r.status for r in real + unknown} == {202}
+    assert len({repr(answer_shape(r)) for r in real + unknown}) == 1
+    for account in accounts:  # the accounts did get their link, after the answer
+        assert emailed_token(mailbox, account.email).startswith("myapi_pwr_")
+
+
+def test_E8_the_reset_token_is_single_use(
+    live: Server, make_account: Callable[..., Account], mailbox: LoopbackSMTP
+) -> None:
+    account = make_account("frank")
+    assert forgot(live.as_client(), account.email).status == 202
+    token = emailed_token(mailbox, account.email)
+    new_password = f"reset passphrase {secrets.token_hex(4)}"
+
+    first = live.as_client().post(RESET, json_body={"token": token, "new_password": new_password})
+    second = live.as_client().post(
+        RESET, json_body={"token": token, "new_password": new_password + " again"}
+    )
+    unknown = live.as_client().post(
+        RESET, json_body={"token": "myapi_pwr_" + "A" * 43, "new_password": new_password}
+    )
+
+    assert first.status == 204
+    assert second.status == unknown.status == 400
+    assert second.raw == unknown.raw
+    login(live.as_client(), account.username, new_password)
+
+
+def test_E8_a_reset_ends_the_accounts_sessions_on_every_worker(
+    live: Server, make_account: Callable[..., Account], mailbox: LoopbackSMTP
+) -> None:
+    account = make_account("gina")
+    tokens = login(live.as_client(), account.username, account.password)
+    forgot(live.as_client(), account.email)
+    token = emailed_token(mailbox, account.email)
+
+    reset = live.as_client().post(
+        RESET, json_body={"token": token, "new_password": f"passphrase {secrets.token_hex(4)}"}
+    )
+
+    assert reset.status == 204
+    # Each request may land on either worker: every one of them refuses the old tokens.
+    for _ in range(6):
+        assert live.as_client().get("/auth/me", token=tokens["access_token"]).status == 401
+        assert live.as_client().post("/auth/refresh", token=tokens["refresh_token"]).status == 401
+
+
+@pytest.mark.parametrize("server_name", ["live", "direct"])
+def test_E9_a_forged_host_does_not_change_the_emailed_link(
+    server_name: str,
+    request: pytest.FixtureRequest,
+    make_account: Callable[..., Account],
+    mailbox: LoopbackSMTP,
+) -> None:
+    server: Server = request.getfixturevalue(server_name)
+    account = make_account("hugo")
+    body = json.dumps({"email": account.email}).encode()
+    forwarded = (
+        f"X-Forwarded-For: {next_client_ip()}\r\nX-Forwarded-Proto: https\r\n"
+        if server.behind_proxy
+        else ""
+    )
+    request_bytes = (
+        f"POST {FORGOT} HTTP/1.1\r\nHost: evil.example\r\n"
+        "X-Forwarded-Host: evil.example\r\nForwarded: host=evil.example\r\n"
+        f"{forwarded}Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode() + body
+
+    answer = raw_exchange(server.port, request_bytes)
+
+    assert answer.startswith(b"HTTP/1.1 202")
+    (message,) = poll(
+        lambda: mailbox.to(account.email, RESET_SUBJECT), bool, "the reset email", timeout=20
+    )
+    link = link_in(message)
+    assert link.startswith(FRONTEND_URL + "/reset-password#token=myapi_pwr_")
+    assert "evil.example" not in message.as_string()
 
 
 # OWASP Password Storage cheat sheet / ASVS appendix C: scrypt (N, p) minimums with r = 8,
