@@ -231,7 +231,7 @@ _KID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def decode_verified(
-    encoded_token: str, csrf_value: str | None = None, allow_expired: bool = False
+    encoded_token: str, csrf_value: str | None, allow_expired: bool
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Parse and verify a token once, returning its header and claims.
 

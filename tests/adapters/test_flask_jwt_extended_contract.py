@@ -91,3 +91,18 @@ def test_a_cookie_csrf_value_from_the_library_is_refused(
     # The library passes one only for tokens read from its own cookies, which are off here.
     with app.test_request_context(), pytest.raises(CSRFError):
         decode_token(alice_tokens["access_token"], csrf_value="anything")
+
+
+def test_an_expired_token_is_decoded_only_when_the_caller_allows_it(
+    app: Flask, alice: Any, clock: Any, login: Any
+) -> None:
+    clock.advance(days=-1)  # issued a day ago: expired by the real time PyJWT checks against
+    expired = login("alice")["access_token"]
+
+    with app.test_request_context():
+        with pytest.raises(jwt.ExpiredSignatureError):
+            decode_token(expired)
+        claims = decode_token(expired, allow_expired=True)
+
+    assert claims["sub"] == str(alice.id)
+    assert claims["type"] == "access"

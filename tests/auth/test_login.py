@@ -62,6 +62,7 @@ def test_login_tokens_carry_every_claim_of_one_new_session(
         assert token["scope"] == "notes:read notes:write"
         assert token["nbf"] == token["iat"]
     assert access["fresh"] is True
+    assert refresh["fresh"] is False
     assert access["sid"] == refresh["sid"]
     assert access["jti"] != refresh["jti"]
     assert access["exp"] - access["iat"] == app.config["ACCESS_TOKEN_MINUTES"] * 60
