@@ -14,6 +14,7 @@ from myapi.services import accounts, recovery
 from tests.helpers.clock import Clock
 from tests.helpers.http import PASSWORD, assert_problem, bearer
 from tests.helpers.logs import LogLines
+from tests.helpers.oauth import Credentials
 from tests.mail.observe import (
     INVALID_RESET_TOKEN,
     comparable,
@@ -66,6 +67,29 @@ def test_a_forgotten_password_is_reset_with_the_emailed_link(
     assert event["user_id"] == alice.id
     assert event["sessions_revoked"] == 1
     assert event["personal_tokens_revoked"] == 1
+
+
+def test_a_reset_ends_the_apps_the_user_authorized_too(
+    client: FlaskClient,
+    alice: User,
+    web_app: Credentials,
+    app_tokens: dict[str, Any],
+    smtp_server: LoopbackSMTP,
+    deliver: Callable[[], Any],
+) -> None:
+    link = reset_link_for(client, smtp_server, deliver, "alice@example.com")
+
+    assert reset(client, link.split("#token=")[1], NEW_PASSWORD).status_code == 204
+
+    notes = client.get("/api/v1/notes", headers=bearer(app_tokens["access_token"]))
+    assert_problem(notes, 401)
+    refreshed = client.post(
+        "/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": app_tokens["refresh_token"]},
+        headers=web_app.basic,
+    )
+    assert refreshed.status_code == 400
+    assert refreshed.json["error"] == "invalid_grant"
 
 
 def test_the_link_is_the_front_end_page_with_the_token_in_its_fragment(
