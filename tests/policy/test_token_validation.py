@@ -303,6 +303,36 @@ def test_an_access_token_living_longer_than_the_configured_lifetime_is_rejected(
     )
 
 
+def test_an_access_token_is_held_to_its_lifetime_to_the_second(
+    app: Flask, me: Get, access_claims: dict[str, Any], resign: Callable[..., str]
+) -> None:
+    iat = access_claims["iat"]
+    lifetime = app.config["ACCESS_TOKEN_MINUTES"] * 60
+
+    assert me(resign(exp=iat + lifetime)).status_code == 200
+    assert me(resign(exp=iat + 1)).status_code == 200
+    assert_each_invalid_token(
+        {
+            "one second longer": me(resign(exp=iat + lifetime + 1)),
+            "no lifetime at all": me(resign(exp=iat)),
+        }
+    )
+
+
+def test_a_refresh_token_is_held_to_its_lifetime_to_the_second(
+    app: Flask, client: FlaskClient, alice_tokens: dict[str, Any], secret: str
+) -> None:
+    claims = claims_of(alice_tokens["refresh_token"])
+    lifetime = app.config["REFRESH_TOKEN_DAYS"] * 86400
+
+    def refresh_with(exp: int) -> Any:
+        token = hs256_raw({"alg": "HS256", "typ": "JWT"}, claims | {"exp": exp}, secret.encode())
+        return client.post("/auth/refresh", headers=bearer(token))
+
+    assert_invalid_token(refresh_with(claims["iat"] + lifetime + 1))
+    assert refresh_with(claims["iat"] + lifetime).status_code == 200
+
+
 def test_a_token_whose_subject_is_no_known_user_is_rejected(
     me: Get, resign: Callable[..., str]
 ) -> None:
