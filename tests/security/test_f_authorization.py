@@ -159,7 +159,10 @@ def test_F4_read_endpoints_expose_no_secrets_or_other_users(
     client.post("/api/v1/notes", json_body={"title": "t"}, token=token)
     user_reads = [
         client.get(path, token=token)
-        for path in ("/auth/me", "/auth/token-info", "/auth/sessions", "/api/v1/notes")
+        for path in (
+            *("/auth/me", "/auth/token-info", "/auth/sessions", "/auth/grants"),
+            "/api/v1/notes",
+        )
     ]
     admin_read = client.get("/api/v1/admin/users?per_page=100", token=admin_tokens["access_token"])
 
@@ -169,7 +172,9 @@ def test_F4_read_endpoints_expose_no_secrets_or_other_users(
         assert "scrypt:" not in reply.text and "pbkdf2:" not in reply.text
     for reply in user_reads:
         assert bob.email not in reply.text and bob.username not in reply.text
-    assert set(user_reads[0].json) == {"id", "username", "email", "role", "is_active", "created_at"}
+    assert set(user_reads[0].json) == {
+        "id", "username", "email", "email_verified", "role", "is_active", "created_at"
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("aud", ["service-a", "https://billing.example.com"])
