@@ -9,7 +9,7 @@ const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
 
 const NOTES_PER_PAGE = 20;
-const VIEWS = { notes: "Your notes", sessions: "Sessions", tokens: "Personal access tokens", password: "Change password" };
+const VIEWS = { notes: "Your notes", sessions: "Sessions", tokens: "Personal access tokens", apps: "Connected apps", password: "Change password" };
 
 // --- Messages ----------------------------------------------------------------------------
 // Two regions that are always in the page (so screen readers announce what appears in them):
@@ -315,6 +315,7 @@ function showView(name, { focus = true } = {}) {
   document.title = `${VIEWS[name]} · myapi notes`;
   if (name === "sessions") loadSessions().catch(report);
   if (name === "tokens") loadTokens().catch(report);
+  if (name === "apps") loadApps().catch(report);
   if (focus) $("#view-title").focus();
 }
 
@@ -616,6 +617,64 @@ $("#token-done").addEventListener("click", () => {
   $("#token-name").focus();
 });
 
+// --- Logged in: connected apps ------------------------------------------------------------------
+
+// What each scope lets an app do, in the words of the API's consent page (myapi/oauth/authorize.py).
+const SCOPE_WORDS = {
+  openid: "Know who you are on myapi (sign you in)",
+  profile: "See your username",
+  email: "See your email address",
+  "notes:read": "Read your notes",
+  "notes:write": "Create, change and delete your notes",
+  "users:read": "See every account on myapi (you are an administrator)",
+  "users:write": "Change, disable and delete accounts on myapi (you are an administrator)",
+};
+
+async function loadApps() {
+  const apps = await api.call("/auth/grants");
+  const items = apps.map((app) => {
+    const item = document.createElement("li");
+    item.tabIndex = -1;
+    const text = document.createElement("div");
+    const scopes = document.createElement("ul");
+    scopes.className = "scopes";
+    scopes.setAttribute("aria-label", `What ${app.name} may do`);
+    const order = Object.keys(SCOPE_WORDS);
+    const rank = (scope) => (order.includes(scope) ? order.indexOf(scope) : order.length);
+    for (const scope of app.scope.split(" ").filter(Boolean).sort((a, b) => rank(a) - rank(b))) {
+      const entry = document.createElement("li");
+      entry.textContent = SCOPE_WORDS[scope] || scope;
+      scopes.append(entry);
+    }
+    text.append(
+      line(app.name, "name"),
+      scopes,
+      line(`Allowed ${dateFormat.format(new Date(app.granted_at))}`),
+      line(app.last_used_at ? `Last used ${dateFormat.format(new Date(app.last_used_at))}` : "Not used yet"),
+    );
+    const revoke = document.createElement("button");
+    revoke.type = "button";
+    revoke.className = "ghost small danger";
+    revoke.textContent = "Revoke access";
+    revoke.setAttribute("aria-label", `Revoke access: ${app.name}`);
+    revoke.addEventListener("click", async () => {
+      if (!(await confirmAction(`Revoke the access of “${app.name}”? It can no longer use your account, at once, until you allow it again.`, "Revoke access"))) return;
+      try {
+        await api.call(`/auth/grants/${encodeURIComponent(app.client_id)}`, { method: "DELETE" });
+        focusAfterRemoval(item, $("#view-title"));
+        $("#apps-empty").hidden = $("#apps").children.length > 0;
+        showMessage(`Access revoked: ${app.name}.`, "success");
+      } catch (error) {
+        report(error);
+      }
+    });
+    item.append(text, revoke);
+    return item;
+  });
+  $("#apps").replaceChildren(...items);
+  $("#apps-empty").hidden = apps.length > 0;
+}
+
 // --- Logged in: password -------------------------------------------------------------------------
 
 handle($("#password-form"), async (data) => {
@@ -700,6 +759,7 @@ function leaveWorkspace(reason) {
   $("#notes").replaceChildren();
   $("#sessions").replaceChildren();
   $("#tokens").replaceChildren();
+  $("#apps").replaceChildren();
   $("#token-value").value = "";
   $("#token-made").hidden = true;
   for (const form of $$("form")) form.reset();
