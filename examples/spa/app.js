@@ -416,8 +416,13 @@ async function showVerify(token) {
 
 // --- Logged in: the email address --------------------------------------------------------------
 
+// False once the API said it sends no account emails (ACCOUNT_EMAILS off: a 404), which it
+// has no other way of saying: then the banner is not shown again in this page.
+let accountEmails = true;
+const NO_ACCOUNT_EMAILS = "This server sends no account emails, so email addresses cannot be verified or changed here.";
+
 function updateAccount() {
-  $("#verify-banner").hidden = account?.email_verified !== false;
+  $("#verify-banner").hidden = !accountEmails || account?.email_verified !== false;
   $("#verify-banner-email").textContent = account?.email ?? "";
   $("#email-current").textContent = account?.email ?? "";
 }
@@ -444,6 +449,11 @@ $("#verify-resend").addEventListener("click", async () => {
       account = await api.call("/auth/me").catch(() => account);
       updateAccount();
       showMessage("Your email address is verified already.", "success");
+    } else if (error.status === 404) {
+      accountEmails = false;
+      updateAccount();
+      $("#view-title").focus();
+      showMessage(NO_ACCOUNT_EMAILS);
     } else {
       report(error);
     }
@@ -484,6 +494,7 @@ handle(
   },
   {
     messageFor: (error) => {
+      if (error.status === 404) return NO_ACCOUNT_EMAILS;
       if (error.status !== 409) return null;
       markInvalid($("#email-form"), "email", error.problem.detail || "That address cannot be used.");
       focusFirstInvalid($("#email-form"));

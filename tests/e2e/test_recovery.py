@@ -195,3 +195,29 @@ def test_changing_the_email_address_confirms_the_password_and_the_new_link(
     go(page, "Email")
     expect(form).to_contain_text(f"Your address is {new_email}.")
     expect(page.locator("#verify-banner")).to_be_hidden()
+
+
+def test_without_account_emails_the_banner_goes_once_the_api_says_so(
+    page: Any, stack: Stack
+) -> None:
+    """The shared stack runs with ACCOUNT_EMAILS off (production's default): 404s."""
+    register(page, stack)
+    banner = page.locator("#verify-banner")
+    expect(banner).to_be_visible()  # the API says "not verified", and nothing more
+
+    banner.get_by_role("button", name="Send a new link").click()
+
+    expect(alert(page)).to_have_text(
+        "This server sends no account emails, so email addresses cannot be verified or "
+        "changed here."
+    )
+    expect(banner).to_be_hidden()
+    expect(page.get_by_role("heading", level=1)).to_be_focused()
+    page.get_by_role("button", name="Log out", exact=True).click()
+    page.get_by_role("button", name="Forgot password?").click()
+    forgot = page.locator("#forgot-form")
+    forgot.get_by_label("Email").fill("someone@example.com")
+    forgot.get_by_role("button", name="Email me a link").click()
+    expect(alert(page)).to_have_text(
+        "This server does not send password reset emails: ask its administrator."
+    )
