@@ -97,7 +97,9 @@ def test_forgot_password_then_reset_by_the_emailed_link(
     form.get_by_label("New password", exact=True).fill("password1234")
     form.get_by_label("New password again").fill("password1234")
     form.get_by_role("button", name="Set the new password").click()
-    expect(form.locator('.field-error[data-for="new_password"]')).not_to_be_empty()
+    expect(form.locator('.field-error[data-for="new_password"]')).to_have_text(
+        "Is one of the most commonly used passwords; choose another."
+    )
     expect(form.get_by_label("New password", exact=True)).to_be_focused()
 
     form.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
