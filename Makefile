@@ -39,11 +39,12 @@ run: migrate
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # The API in the background with CORS for the SPA's origin, the SPA in the foreground with
-# the headers a deployment sends (examples/spa/serve.py: CSP connect-src the API only, ...);
+# the headers a deployment sends (examples/spa/serve.py: CSP connect-src the API only, ...),
+# and FRONTEND_URL so the emailed reset and verification links open the SPA's pages;
 # Ctrl-C stops the SPA server, and the EXIT trap stops the API.
 spa: migrate
 	@echo "SPA on http://$(HOST):$(SPA_PORT)/ (API on http://$(HOST):$(PORT)); Ctrl-C stops both"
-	@CORS_ORIGINS=http://$(HOST):$(SPA_PORT) $(FLASK) run --host $(HOST) --port $(PORT) & api=$$!; \
+	@CORS_ORIGINS=http://$(HOST):$(SPA_PORT) FRONTEND_URL=http://$(HOST):$(SPA_PORT) $(FLASK) run --host $(HOST) --port $(PORT) & api=$$!; \
 		trap 'kill $$api 2>/dev/null; wait $$api 2>/dev/null' EXIT; trap 'exit 0' INT TERM; \
 		$(BIN)/python examples/spa/serve.py --api http://$(HOST):$(PORT) --host $(HOST) --port $(SPA_PORT)
 

@@ -204,6 +204,21 @@ export function register(username, email, password) {
   return send("/auth/register", { method: "POST", body: { username, email, password } });
 }
 
+/** Ask for a password reset link; the API answers the same whether or not an account has `email`. */
+export function forgotPassword(email) {
+  return send("/auth/password/forgot", { method: "POST", body: { email } });
+}
+
+/** Set a new password with the token from a reset link (every session of the account ends). */
+export function resetPassword(token, newPassword) {
+  return send("/auth/password/reset", { method: "POST", body: { token, new_password: newPassword } });
+}
+
+/** Verify an email address with the token from a verification link. */
+export function verifyEmail(token) {
+  return send("/auth/email/verify", { method: "POST", body: { token } });
+}
+
 /**
  * Resolves true when this tab next holds tokens (another tab's, arriving by message), or
  * false after `ms`. The message, not the timer, is what normally ends the wait, so a

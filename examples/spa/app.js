@@ -1,5 +1,6 @@
-// The page: log in or register, then notes, sessions, personal access tokens and the
-// password. Everything the API returns is put on the page with textContent, never as HTML.
+// The page: log in or register (or reset a forgotten password), then notes, sessions,
+// personal access tokens, connected apps, the email address and the password; and, at
+// /reset-password and /verify-email, the pages the emailed links open. Everything the API returns is put on the page with textContent, never as HTML.
 import * as api from "./api.js";
 import { API_BASE } from "./config.js";
 
@@ -9,7 +10,14 @@ const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
 
 const NOTES_PER_PAGE = 20;
-const VIEWS = { notes: "Your notes", sessions: "Sessions", tokens: "Personal access tokens", password: "Change password" };
+
+// The emailed links open /reset-password#token=... and /verify-email#token=... (serve.py
+// answers both paths with this page); anything else is the app itself.
+let PAGE = location.pathname.endsWith("/reset-password") ? "reset" : location.pathname.endsWith("/verify-email") ? "verify" : "app";
+const APP_HOME = location.pathname.replace(/[^/]*$/, "");
+// Tells the other tabs of this origin that the account changed (an email address verified).
+const accountChannel = typeof BroadcastChannel === "function" ? new BroadcastChannel("myapi.account") : null;
+const VIEWS = { notes: "Your notes", sessions: "Sessions", tokens: "Personal access tokens", apps: "Connected apps", email: "Email address", password: "Change password" };
 
 // --- Messages ----------------------------------------------------------------------------
 // Two regions that are always in the page (so screen readers announce what appears in them):
@@ -240,6 +248,8 @@ function focusAfterRemoval(item, fallback) {
 const TABS = ["login", "register"];
 
 function showTab(name, { focus = "field" } = {}) {
+  $("#forgot-panel").hidden = true;
+  $(".tabs").hidden = false;
   for (const tab of TABS) {
     const selected = tab === name;
     const button = $(`#tab-${tab}`);
@@ -262,6 +272,236 @@ $(".tabs").addEventListener("keydown", (event) => {
   event.preventDefault();
   showTab(TABS[(moves[event.key] + TABS.length) % TABS.length], { focus: "tab" });
 });
+
+// --- Logged out: a forgotten password ------------------------------------------------------
+
+const FORGOT_SENT =
+  "If an account has that address, a link to choose a new password is on its way to it. " +
+  "Check your email (and its spam folder); the link works for a short while.";
+
+function showForgot() {
+  const typed = $("#login-username").value.trim();
+  $(".tabs").hidden = true;
+  for (const tab of TABS) $(`#${tab}-panel`).hidden = true;
+  $("#forgot-panel").hidden = false;
+  if (typed.includes("@") && !$("#forgot-email").value) $("#forgot-email").value = typed;
+  $("#forgot-email").focus();
+}
+
+$("#forgot-open").addEventListener("click", () => {
+  clearMessages();
+  showForgot();
+});
+$("#forgot-close").addEventListener("click", () => showTab("login"));
+
+handle(
+  $("#forgot-form"),
+  async (data) => {
+    await api.forgotPassword(data.get("email").trim());
+    showMessage(FORGOT_SENT, "success");
+  },
+  { messageFor: (error) => (error.status === 404 ? "This server does not send password reset emails: ask its administrator." : null) },
+);
+
+// --- The pages the emailed links open ---------------------------------------------------------
+
+/** The token from the link's fragment; it leaves the address bar (and the history) at once. */
+function takeToken() {
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  history.replaceState(null, "", location.pathname);
+  return token;
+}
+
+/** From a link's page to the login screen of the app, without loading the page again. */
+function leaveLinkPage() {
+  PAGE = "app";
+  history.replaceState(null, "", APP_HOME);
+  $("#reset").hidden = true;
+  $("#verify").hidden = true;
+  document.title = "myapi notes";
+  leaveWorkspace();
+}
+
+let resetToken = null;
+
+function showReset(token) {
+  setLoading("");
+  document.body.dataset.state = "reset";
+  document.title = "Choose a new password · myapi notes";
+  $("#reset").hidden = false;
+  resetToken = token;
+  if (token) $("#reset-title").focus();
+  else resetLinkDead("This page needs the link from the password reset email. Ask for a new one.");
+}
+
+function resetLinkDead(text) {
+  $("#reset-form").hidden = true;
+  $("#reset-dead").hidden = false;
+  showMessage(text);
+  $("#reset-ask-again").focus();
+}
+
+$("#reset-ask-again").addEventListener("click", () => {
+  leaveLinkPage();
+  showForgot();
+});
+
+handle($("#reset-form"), async (data) => {
+  const form = $("#reset-form");
+  const password = data.get("new_password");
+  if (password !== data.get("new_password_again")) {
+    markInvalid(form, "new_password_again", "The two passwords differ: enter the same new password twice.");
+    focusFirstInvalid(form);
+    showMessage(MESSAGES[422]);
+    return;
+  }
+  try {
+    await api.resetPassword(resetToken, password);
+  } catch (error) {
+    if (error instanceof api.ApiError && error.status === 400) {
+      resetLinkDead("This link does not work any more: it was used, a newer one was asked for, or it expired. Ask for a new one.");
+      throw new Handled();
+    }
+    throw error;
+  }
+  leaveLinkPage();
+  showMessage("Your new password is set, and every session of your account has ended. Log in with it.", "success");
+});
+
+// A second link opened in the same tab changes only the fragment: no new page load.
+window.addEventListener("hashchange", () => {
+  if (PAGE === "app" || !new URLSearchParams(location.hash.slice(1)).has("token")) return;
+  clearMessages();
+  if (PAGE === "reset") {
+    $("#reset-form").hidden = false;
+    $("#reset-dead").hidden = true;
+    showReset(takeToken());
+  } else {
+    showVerify(takeToken());
+  }
+});
+
+async function showVerify(token) {
+  setLoading("");
+  document.body.dataset.state = "verify";
+  $("#verify").hidden = false;
+  $("#verify-title").textContent = "Verifying your email address…";
+  $("#verify-text").textContent = "";
+  $("#verify-continue").href = APP_HOME;
+  let title = "This link does not work";
+  let text;
+  if (!token) {
+    text = "This page needs the link from the verification email.";
+  } else {
+    try {
+      await api.verifyEmail(token);
+      title = "Email address verified";
+      text = "Your email address is verified. Thank you!";
+      accountChannel?.postMessage({ type: "email-verified" });
+    } catch (error) {
+      if (error.status === 400) {
+        text = "It was used already, a newer one was sent, it expired, or your address changed since. Log in to send yourself a new link.";
+      } else if (error.status === 409) {
+        text = "Another account has taken that address since you asked for it. Log in and choose another address.";
+      } else {
+        text = explain(error);
+      }
+    }
+  }
+  document.title = `${title} · myapi notes`;
+  $("#verify-title").textContent = title;
+  $("#verify-text").textContent = text;
+  $("#verify-title").focus();
+}
+
+// --- Logged in: the email address --------------------------------------------------------------
+
+// False once the API said it sends no account emails (ACCOUNT_EMAILS off: a 404), which it
+// has no other way of saying: then the banner is not shown again in this page.
+let accountEmails = true;
+const NO_ACCOUNT_EMAILS = "This server sends no account emails, so email addresses cannot be verified or changed here.";
+
+function updateAccount() {
+  $("#verify-banner").hidden = !accountEmails || account?.email_verified !== false;
+  $("#verify-banner-email").textContent = account?.email ?? "";
+  $("#email-current").textContent = account?.email ?? "";
+}
+
+accountChannel?.addEventListener("message", ({ data }) => {
+  if (data?.type !== "email-verified" || !api.isLoggedIn()) return;
+  api
+    .call("/auth/me")
+    .then((me) => {
+      account = me;
+      updateAccount();
+    })
+    .catch(() => {});
+});
+
+$("#verify-resend").addEventListener("click", async () => {
+  const button = $("#verify-resend");
+  button.disabled = true;
+  try {
+    await api.call("/auth/email/resend", { method: "POST" });
+    showMessage(`A new link is on its way to ${account.email}; earlier links no longer work.`, "success");
+  } catch (error) {
+    if (error.status === 409) {
+      account = await api.call("/auth/me").catch(() => account);
+      updateAccount();
+      showMessage("Your email address is verified already.", "success");
+    } else if (error.status === 404) {
+      accountEmails = false;
+      updateAccount();
+      $("#view-title").focus();
+      showMessage(NO_ACCOUNT_EMAILS);
+    } else {
+      report(error);
+    }
+  } finally {
+    button.disabled = false;
+  }
+});
+
+handle(
+  $("#email-form"),
+  async (data) => {
+    const form = $("#email-form");
+    const email = data.get("email").trim();
+    const password = data.get("password");
+    const change = () => api.call("/auth/email", { method: "PUT", body: { email } });
+    const askForPassword = () => {
+      markInvalid(form, "password", "Enter your password: changing the email address needs a recent password login.");
+      focusFirstInvalid(form);
+      showMessage("Please confirm your password to change the email address.");
+    };
+    // The change is limited per account, refused attempts included: confirm the password
+    // first when the login is not recent, instead of spending an attempt on a refusal.
+    const { fresh } = await api.call("/auth/token-info");
+    if (!fresh) {
+      if (!password) return askForPassword();
+      await confirmPassword(password, form);
+    }
+    try {
+      await change();
+    } catch (error) {
+      if (!(error instanceof api.ApiError && error.needsFreshLogin)) throw error;
+      if (!password) return askForPassword();
+      await confirmPassword(password, form);
+      await change();
+    }
+    form.reset();
+    showMessage(`A link is on its way to ${email}. Your account moves to that address when you follow the link; until then it stays ${account.email}.`, "success");
+  },
+  {
+    messageFor: (error) => {
+      if (error.status === 404) return NO_ACCOUNT_EMAILS;
+      if (error.status !== 409) return null;
+      markInvalid($("#email-form"), "email", error.problem.detail || "That address cannot be used.");
+      focusFirstInvalid($("#email-form"));
+      return MESSAGES[422];
+    },
+  },
+);
 
 handle(
   $("#login-form"),
@@ -315,6 +555,7 @@ function showView(name, { focus = true } = {}) {
   document.title = `${VIEWS[name]} · myapi notes`;
   if (name === "sessions") loadSessions().catch(report);
   if (name === "tokens") loadTokens().catch(report);
+  if (name === "apps") loadApps().catch(report);
   if (focus) $("#view-title").focus();
 }
 
@@ -616,6 +857,64 @@ $("#token-done").addEventListener("click", () => {
   $("#token-name").focus();
 });
 
+// --- Logged in: connected apps ------------------------------------------------------------------
+
+// What each scope lets an app do, in the words of the API's consent page (myapi/oauth/authorize.py).
+const SCOPE_WORDS = {
+  openid: "Know who you are on myapi (sign you in)",
+  profile: "See your username",
+  email: "See your email address",
+  "notes:read": "Read your notes",
+  "notes:write": "Create, change and delete your notes",
+  "users:read": "See every account on myapi (you are an administrator)",
+  "users:write": "Change, disable and delete accounts on myapi (you are an administrator)",
+};
+
+async function loadApps() {
+  const apps = await api.call("/auth/grants");
+  const items = apps.map((app) => {
+    const item = document.createElement("li");
+    item.tabIndex = -1;
+    const text = document.createElement("div");
+    const scopes = document.createElement("ul");
+    scopes.className = "scopes";
+    scopes.setAttribute("aria-label", `What ${app.name} may do`);
+    const order = Object.keys(SCOPE_WORDS);
+    const rank = (scope) => (order.includes(scope) ? order.indexOf(scope) : order.length);
+    for (const scope of app.scope.split(" ").filter(Boolean).sort((a, b) => rank(a) - rank(b))) {
+      const entry = document.createElement("li");
+      entry.textContent = SCOPE_WORDS[scope] || scope;
+      scopes.append(entry);
+    }
+    text.append(
+      line(app.name, "name"),
+      scopes,
+      line(`Allowed ${dateFormat.format(new Date(app.granted_at))}`),
+      line(app.last_used_at ? `Last used ${dateFormat.format(new Date(app.last_used_at))}` : "Not used yet"),
+    );
+    const revoke = document.createElement("button");
+    revoke.type = "button";
+    revoke.className = "ghost small danger";
+    revoke.textContent = "Revoke access";
+    revoke.setAttribute("aria-label", `Revoke access: ${app.name}`);
+    revoke.addEventListener("click", async () => {
+      if (!(await confirmAction(`Revoke the access of “${app.name}”? It can no longer use your account, at once, until you allow it again.`, "Revoke access"))) return;
+      try {
+        await api.call(`/auth/grants/${encodeURIComponent(app.client_id)}`, { method: "DELETE" });
+        focusAfterRemoval(item, $("#view-title"));
+        $("#apps-empty").hidden = $("#apps").children.length > 0;
+        showMessage(`Access revoked: ${app.name}.`, "success");
+      } catch (error) {
+        report(error);
+      }
+    });
+    item.append(text, revoke);
+    return item;
+  });
+  $("#apps").replaceChildren(...items);
+  $("#apps-empty").hidden = apps.length > 0;
+}
+
 // --- Logged in: password -------------------------------------------------------------------------
 
 handle($("#password-form"), async (data) => {
@@ -682,6 +981,7 @@ async function enterWorkspace(how) {
   try {
     account = await api.call("/auth/me");
     $("#who").textContent = account.username;
+    updateAccount();
     await loadNotes(1);
   } finally {
     setLoading("");
@@ -695,11 +995,13 @@ async function enterWorkspace(how) {
 
 function leaveWorkspace(reason) {
   account = null;
+  updateAccount();
   $("#workspace").hidden = true;
   $("#account").hidden = true;
   $("#notes").replaceChildren();
   $("#sessions").replaceChildren();
   $("#tokens").replaceChildren();
+  $("#apps").replaceChildren();
   $("#token-value").value = "";
   $("#token-made").hidden = true;
   for (const form of $$("form")) form.reset();
@@ -713,6 +1015,7 @@ function leaveWorkspace(reason) {
 }
 
 api.onSessionChange((loggedIn, how) => {
+  if (PAGE !== "app") return; // a link's page stays as it is; the app starts when it is left
   if (loggedIn) {
     enterWorkspace(how).catch((error) => {
       report(error);
@@ -730,6 +1033,8 @@ for (const form of $$("form")) if (!form.closest("template")) wireForm(form);
 
 async function start() {
   warnAboutConfiguration();
+  if (PAGE === "reset") return showReset(takeToken());
+  if (PAGE === "verify") return showVerify(takeToken());
   try {
     if (!(await api.resume())) leaveWorkspace();
   } catch (error) {

@@ -4,7 +4,9 @@
 
 `config.js` is answered from `--api`, so the page always talks to the API it was started
 with, and the Content-Security-Policy lets the page connect to that origin and nowhere
-else. docs/browser.md shows the same headers for nginx. Standard library only.
+else. `/reset-password` and `/verify-email`, the pages the API's emailed links open (with
+`FRONTEND_URL` set to this server's address), are answered with `index.html`.
+docs/browser.md shows the same headers for nginx. Standard library only.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
+#: The paths of the emailed links (`FRONTEND_URL/reset-password#token=...`): the app's page.
+LINK_PAGES = frozenset({"/reset-password", "/verify-email"})
 
 
 def api_origin(url: str) -> str:
@@ -67,8 +71,11 @@ class SpaHandler(http.server.SimpleHTTPRequestHandler):
     server: SpaServer
 
     def do_GET(self) -> None:
-        override = self.server.answer_for(self.path.split("?")[0])
+        path = self.path.split("?")[0]
+        override = self.server.answer_for(path)
         if override is None:
+            if path in LINK_PAGES:
+                self.path = "/index.html"
             super().do_GET()
             return
         body = override.encode()

@@ -128,6 +128,7 @@ def running_stack(tmp: Path, **settings: str) -> Iterator[Stack]:
         "HTTPS_ONLY": "false",
         "PUBLIC_URL": "http://127.0.0.1",
         "CORS_ORIGINS": spa_origin,
+        "FRONTEND_URL": spa_origin,
         "GUNICORN_WORKERS": "1",
         "GUNICORN_THREADS": "4",
         "REGISTER_LIMIT_PER_IP": "1000 per minute",

@@ -71,7 +71,7 @@ def test_every_screen_passes_axe_at_375_and_1280_pixels(
     assert_clean(page, axe_source, "confirmation dialog")
     page.keyboard.press("Escape")
 
-    for screen in ("Sessions", "Access tokens", "Password"):
+    for screen in ("Sessions", "Access tokens", "Connected apps", "Email", "Password"):
         go(page, screen)
         assert_clean(page, axe_source, screen)
         assert small_targets(page) == [], screen

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,15 @@ class OAuthStack:
 
 @pytest.fixture(scope="module")
 def oauth_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OAuthStack]:
-    tmp = tmp_path_factory.mktemp("oauth-e2e")
+    # A minute: inside the 60 s margin Authlib's client keeps before expiry, so the app
+    # refreshes the pair before every call to the API.
+    with running_oauth_stack(tmp_path_factory.mktemp("oauth-e2e"), ACCESS_TOKEN_MINUTES="1") as up:
+        yield up
+
+
+@contextmanager
+def running_oauth_stack(tmp: Path, **settings: str) -> Iterator[OAuthStack]:
+    """The API in keys mode (`settings` on top) with the example app registered, and the app."""
     api_port, app_port = free_port(), free_port()
     api_url, app_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{app_port}"
     env = {
@@ -58,10 +67,7 @@ def oauth_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OAuthStack
         "REGISTER_LIMIT_PER_IP": "1000 per minute",
         "LOGIN_LIMIT_PER_IP": "1000 per minute",
         "RATELIMIT_DEFAULT": "10000 per minute",
-        # A minute: inside the 60 s margin Authlib's client keeps before expiry, so the app
-        # refreshes the pair before every call to the API.
-        "ACCESS_TOKEN_MINUTES": "1",
-    }
+    } | settings
 
     def flask(*args: str) -> str:
         result = subprocess.run(
