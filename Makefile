@@ -7,7 +7,7 @@
 #   make lint     ruff check and ruff format --check
 #   make security the security suite (docs/security.md) against live gunicorn servers, with schemathesis
 #   make bench    load the production stack on loopback with wrk, then time signing per algorithm (docs/performance.md)
-#   make mutation mutation testing of the security modules (mutation/run.py; about an hour on 2 cores;
+#   make mutation mutation testing of the security modules (mutation/run.py; hours on 2 cores, not in CI;
 #                 some modules: make mutation MODULES='myapi/security/scopes.py myapi/ratelimits.py')
 #   make migrate  apply database migrations
 #   make wheel-check  build the wheel, install it into a fresh virtualenv and run it (.ci/check-wheel)
@@ -98,7 +98,7 @@ lint: $(INSTALLED_DEV)
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .coverage htmlcov .mutation \
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .coverage htmlcov .mutation* \
 		tests/e2e/node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 

@@ -10,7 +10,8 @@ notice is *killed*; one they do not is a *survivor*. Survivors of the first, fas
 In each stage a mutant runs only the tests that execute its statement (measured once per
 target and stage with coverage's per-test contexts), plus, in the second, the survivor tests
 in full; a mutant of code that runs at import time runs the whole list, and one of code no
-test executes survives without a run.
+test executes survives without a run (or, in the second stage, runs the survivor tests alone,
+whose servers coverage does not see).
 
 Mutants that cannot change behaviour are not counted: those inside type annotations (every
 module has `from __future__ import annotations`, so they are never evaluated) and those listed
@@ -54,7 +55,9 @@ from cosmic_ray.work_item import MutationSpec, TestOutcome, WorkerOutcome, WorkI
 from coverage import CoverageData
 
 ROOT = Path(__file__).resolve().parent.parent
-WORK = ROOT / ".mutation"
+# MUTATION_WORK: another directory for the copy and the results, for a second run beside
+# the first (one per core).
+WORK = Path(os.environ.get("MUTATION_WORK", ROOT / ".mutation")).resolve()
 TREE = WORK / "tree"
 TARGETS = ROOT / "mutation" / "targets.toml"
 EQUIVALENTS = ROOT / "mutation" / "equivalent.toml"
@@ -136,8 +139,10 @@ class Stage:
             self.by_line, seconds = self.measure()
             self.timeout = 3 * seconds + 60
         contexts = set().union(*(self.by_line.get(line, set()) for line in lines))
-        if not contexts:
-            # Not even at import time: no test executes this code, so none can notice.
+        if not contexts and not self.always:
+            # Not even at import time: no test executes this code, so none can notice. (The
+            # survivor tests run servers in processes of their own, which coverage does not
+            # see, so with them nothing is skipped.)
             before, after = changed_line(
                 Path(item.mutations[0].module_path).read_text(), item.mutations[0]
             )
@@ -147,7 +152,10 @@ class Stage:
                 diff=f"(no test executes it)\n-{before}\n+{after}",
             )
         reaching = contexts - {""}
-        selected = [shlex.quote(n) for n in sorted(reaching)] if reaching else list(self.tests)
+        if reaching:
+            selected = [shlex.quote(n) for n in sorted(reaching)]
+        else:
+            selected = list(self.tests) if contexts else []
         command = pytest_command([*selected, *self.always])
         return mutate_and_test(item.mutations, command, self.timeout)
 

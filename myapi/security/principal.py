@@ -39,7 +39,7 @@ class Account:
     role: str
     is_active: bool
     created_at: datetime
-    email_verified: bool = False
+    email_verified: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from myapi.security.principal import Account, Kind, Principal
 
 
 def a_principal() -> Principal:
-    account = Account(1, "alice", "alice@example.com", "user", True, datetime.now(UTC))
+    account = Account(1, "alice", "alice@example.com", "user", True, datetime.now(UTC), False)
     return Principal(
         kind=Kind.SESSION,
         token_type="access",
