@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import jwt
 import pytest
 from flask.testing import FlaskClient
 
@@ -267,3 +268,10 @@ def test_an_apps_refreshes_for_its_users_are_not_limited_per_client(
         response = refresh_grant(refresh_token)
         assert response.status_code == 200, response.json
         refresh_token = response.json["refresh_token"]
+
+
+def test_an_apps_tokens_are_never_fresh(app_tokens: dict[str, Any]) -> None:
+    # Freshness is a password typed into this service for this session, never an app's.
+    access = jwt.decode(app_tokens["access_token"], options={"verify_signature": False})
+
+    assert access["fresh"] is False
