@@ -204,7 +204,13 @@ def load_equivalents() -> list[Equivalent]:
 
 
 def equivalent_to(listed: list[Equivalent], change: tuple[str, str]) -> Equivalent | None:
-    return next((e for e in listed if (e.line, e.mutant) == change), None)
+    """The listed entry for this change; spacing is ignored (cosmic-ray writes `x= 1`)."""
+
+    def bare(text: str) -> str:
+        return "".join(text.split())
+
+    before, after = map(bare, change)
+    return next((e for e in listed if (bare(e.line), bare(e.mutant)) == (before, after)), None)
 
 
 def changed_line(source: str, mutation: MutationSpec) -> tuple[str, str]:
