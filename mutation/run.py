@@ -163,7 +163,7 @@ class Stage:
         data_file = WORK / (re.sub(r"[/:]", "_", self.name) + ".coverage")
         data_file.unlink(missing_ok=True)
         command = pytest_command([*self.tests, *self.always])
-        command += " --cov=myapi --cov-context=test --cov-report="
+        command += " -p pytest_cov --cov=myapi --cov-context=test --cov-report="
         seconds = passing_seconds(command, os.environ | {"COVERAGE_FILE": str(data_file)})
         data = CoverageData(basename=str(data_file))
         data.read()
@@ -263,6 +263,7 @@ def in_any(position: tuple[int, int], spans: Iterable[tuple[tuple[int, int], tup
 
 
 def pytest_command(tests: Iterable[str]) -> str:
+    """Pytest without the plugins it would load by itself (see `main`), stopping at a failure."""
     return f"{sys.executable} -m pytest -x -q -p no:cacheprovider -o addopts= {' '.join(tests)}"
 
 
@@ -413,6 +414,9 @@ def main() -> int:
         targets = [t for t in targets if t.module in arguments.module]
     equivalents = load_equivalents()
 
+    # Each mutant starts pytest afresh; the plugins installed for the security suite
+    # (hypothesis', schemathesis', anyio's) would double that start, and these tests need none.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     WORK.mkdir(exist_ok=True)
     copy_work_tree()
     os.chdir(TREE)
