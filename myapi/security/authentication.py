@@ -32,7 +32,6 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 
 from myapi.clock import epoch_seconds, utcnow
 from myapi.logs import audit
-from myapi.models import CLIENT_ID_FORMAT
 from myapi.ratelimits import count_caller_as
 from myapi.security import personal_tokens
 from myapi.security.principal import Kind, Principal, current_principal, keep_principal
@@ -49,7 +48,7 @@ from myapi.security.scopes import (
     parse_scope,
     role_allowance,
 )
-from myapi.security.tokens import USER_ID, claims_are_well_formed, token_kind
+from myapi.security.tokens import claims_are_well_formed, token_kind
 
 #: Marks a view that needs a bearer token (set by the decorators in `security.authorization`).
 REQUIRES_TOKEN = "requires_token"
@@ -86,20 +85,15 @@ def bearer_credential() -> str | None:
     return credentials.strip() if scheme == "Bearer" else None
 
 
-def token_ref(claims: dict[str, Any]) -> TokenRef | None:
-    """Whose token this is and which session or credential it belongs to; None if malformed."""
-    sub, sid, jti = claims.get("sub"), claims.get("sid"), claims.get("jti")
-    if not (isinstance(sub, str) and isinstance(sid, str) and isinstance(jti, str)):
-        return None
-    kind = token_kind(claims)
-    if kind is not Kind.SESSION:
-        client_id = claims["client_id"]
-        if not (isinstance(client_id, str) and CLIENT_ID_FORMAT.fullmatch(client_id)):
-            return None
-    if kind is Kind.CLIENT:
-        return ClientTokenRef(client_id, sid, jti) if sub == client_id else None
+def token_ref(claims: dict[str, Any]) -> TokenRef:
+    """Whose token this is and which session or credential it belongs to.
+
+    Only for claims `tokens.claims_are_well_formed` accepted: it reads them without checking.
+    """
+    if token_kind(claims) is Kind.CLIENT:
+        return ClientTokenRef(claims["client_id"], claims["sid"], claims["jti"])
     # A user's session, or an app's grant from that user: the same revocation state.
-    return SessionTokenRef(int(sub), sid, jti) if USER_ID.fullmatch(sub) else None
+    return SessionTokenRef(int(claims["sub"]), claims["sid"], claims["jti"])
 
 
 def is_fresh(claims: dict[str, Any]) -> bool:
@@ -109,10 +103,8 @@ def is_fresh(claims: dict[str, Any]) -> bool:
 
 
 def principal_for_claims(claims: dict[str, Any]) -> Principal | None:
-    """The principal of a verified JWT, if its holder's state lets it live; else None."""
+    """The principal of a verified, well-formed JWT, if its holder's state lets it live."""
     ref = token_ref(claims)
-    if ref is None:
-        return None
     state = revocation_store().state(ref)
     if state is None or not state.live:
         return None
@@ -160,9 +152,13 @@ def principal_for_claims(claims: dict[str, Any]) -> Principal | None:
 def check_revocation(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
     """flask-jwt-extended's blocklist loader: revoked unless the holder's state lets it live.
 
-    The principal it builds is kept aside until every other check has passed
-    (`authenticate` then makes it the request's principal).
+    The library calls it first after the signature, before any other loader, so it is also
+    where claims of a shape this service never issues are refused (`bad_claims`): the state
+    is looked up only for a well-formed holder. The principal it builds is kept aside until
+    every other check has passed (`authenticate` then makes it the request's principal).
     """
+    if not claims_are_well_formed(claims):
+        raise TokenRejected("bad_claims")
     principal = principal_for_claims(claims)
     request.environ[_PENDING] = principal
     return principal is None
@@ -258,8 +254,8 @@ def identify_caller() -> None:
         claims = decode_token(token)
     except (jwt.PyJWTError, JWTExtendedException):
         return
-    ref = token_ref(claims)
-    if ref is not None:
+    if claims_are_well_formed(claims):
+        ref = token_ref(claims)
         revocation_store().stage(ref)
         count_caller_as(ref.holder)
 

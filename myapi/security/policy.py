@@ -24,7 +24,6 @@ from myapi.security.scopes import (
     format_scope,
 )
 from myapi.security.tokens import (
-    claims_are_well_formed,
     decode_verified,
     signing_key_for_current_token,
 )
@@ -146,13 +145,11 @@ def register_token_policy(app: Flask) -> None:
     jwt.token_decoder(decode_verified)
     jwt.encode_key_loader(signing_key_for_current_token)
     jwt.token_in_blocklist_loader(check_revocation)
-    jwt.token_verification_loader(lambda _header, claims: claims_are_well_formed(claims))
     jwt.unauthorized_loader(no_credentials)
     jwt.invalid_token_loader(lambda _reason: invalid_token("malformed"))
     jwt.expired_token_loader(lambda _header, _claims: invalid_token("expired"))
     jwt.revoked_token_loader(lambda _header, _claims: invalid_token("revoked"))
     jwt.user_lookup_error_loader(lambda _header, _claims: invalid_token("unknown_user"))
-    jwt.token_verification_failed_loader(lambda _header, _claims: invalid_token("bad_claims"))
     jwt.needs_fresh_token_loader(fresh_login_required)
     app.before_request(normalize_authorization)
     app.register_error_handler(TwoCredentials, two_credentials)

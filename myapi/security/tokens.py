@@ -211,17 +211,21 @@ def claims_are_well_formed(claims: dict[str, Any]) -> bool:
     times = (claims["iat"], claims["nbf"], claims["exp"])
     if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times):
         return False
-    kind = token_kind(claims)
-    if kind is Kind.CLIENT:
+    if not _names_its_holder_as_issued(claims):
+        return False
+    return 0 < claims["exp"] - claims["iat"] <= token_lifetime_limit(claims)
+
+
+def _names_its_holder_as_issued(claims: dict[str, Any]) -> bool:
+    """`client_id`, when present, is a client id; `sub` is that client again (the client's
+    own token) or a canonical user id (a session's token, or an app's acting for the user)."""
+    if "client_id" in claims:
         client_id = claims["client_id"]
-        subject_ok = claims["sub"] == client_id and bool(CLIENT_ID_FORMAT.fullmatch(client_id))
-    else:
-        subject_ok = bool(USER_ID.fullmatch(claims["sub"]))
-    if kind is Kind.DELEGATED:
-        client_id = claims["client_id"]
-        subject_ok = subject_ok and isinstance(client_id, str)
-        subject_ok = subject_ok and bool(CLIENT_ID_FORMAT.fullmatch(client_id))
-    return subject_ok and 0 < claims["exp"] - claims["iat"] <= token_lifetime_limit(claims)
+        if not (isinstance(client_id, str) and CLIENT_ID_FORMAT.fullmatch(client_id)):
+            return False
+        if token_kind(claims) is Kind.CLIENT:
+            return True
+    return bool(USER_ID.fullmatch(claims["sub"]))
 
 
 _PYJWT = jwt.PyJWT()

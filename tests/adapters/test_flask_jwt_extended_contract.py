@@ -48,6 +48,15 @@ def test_decode_token_goes_through_the_overridden_decoder(app: Flask) -> None:
     assert app.extensions["flask-jwt-extended"] is jwt_manager
 
 
+def test_the_blocklist_loader_runs_on_every_verified_request_before_the_token_is_used() -> None:
+    # `check_revocation` is also where claims of a shape never issued are refused.
+    for function in (verify_jwt_in_request, view_decorators._decode_jwt_from_request):
+        assert inspect.signature(function).parameters["skip_revocation_check"].default is False
+    assert (
+        "verify_token_not_blocklisted" in view_decorators._decode_jwt_from_request.__code__.co_names
+    )
+
+
 @pytest.fixture
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every time PyJWT splits and base64-decodes a token."""

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.helpers.http import bearer
+from tests.helpers.logs import LogLines
 from tests.helpers.oauth import Credentials
 from tests.policy.helpers import assert_each_invalid_token, claims_of, hs256_raw
 
@@ -77,6 +78,24 @@ def test_a_malformed_client_id_is_a_401_not_a_500(
             ),
         }
     )
+
+
+def test_the_log_tells_a_malformed_client_id_from_a_client_that_is_gone(
+    client: FlaskClient, resign: Callable[..., str], logs: LogLines
+) -> None:
+    # The holder's state is looked up only for a client id of the shape this service issues.
+    gone = "client_" + "0" * 24
+    malformed = ["client_x", "client_" + "0" * 25, "Client_" + "0" * 24]
+
+    for client_id in [*malformed, gone]:
+        client.get(TOKEN_INFO, headers=bearer(resign(client_id=client_id, sub=client_id)))
+
+    assert [event["reason"] for event in logs.events("token_rejected")] == [
+        "bad_claims",
+        "bad_claims",
+        "bad_claims",
+        "revoked",
+    ]
 
 
 def test_a_client_token_one_second_longer_than_its_lifetime_is_refused(
