@@ -94,17 +94,35 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class ServerClock:
+    """The API's clock, which a test sets (`tests/e2e/shifted_clock.py` reads it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.shift(0)
+
+    def shift(self, seconds: float) -> None:
+        """From now on the API's time is the real time plus `seconds`."""
+        written = self.path.with_suffix(".new")
+        written.write_text(str(seconds))
+        written.replace(self.path)  # the server never reads a half-written file
+
+
 @dataclass
 class Stack:
     api: str
     spa: str
     evil: str
     api_log: Path
+    clock: ServerClock | None = None
 
 
 @contextmanager
-def running_stack(tmp: Path, **settings: str) -> Iterator[Stack]:
-    """The API (with `settings` on top of the defaults), the SPA and the evil origin."""
+def running_stack(
+    tmp: Path, *, clock: ServerClock | None = None, **settings: str
+) -> Iterator[Stack]:
+    """The API (with `settings` on top of the defaults), the SPA and the evil origin; with
+    `clock`, the API keeps the time that clock says."""
     # The API's address is known once it runs; until then config.js names no API.
     spa = spa_serve.make_server("127.0.0.1", 0, "http://127.0.0.1:1")
     spa_origin = f"http://127.0.0.1:{spa.server_address[1]}"
@@ -135,7 +153,12 @@ def running_stack(tmp: Path, **settings: str) -> Iterator[Stack]:
         "LOGIN_LIMIT_PER_IP": "1000 per minute",
         "RATELIMIT_DEFAULT": "10000 per minute",
     } | settings
-    api = Host(env=env, log_path=tmp / "gunicorn.log").start()
+    if clock is None:
+        api = Host(env=env, log_path=tmp / "gunicorn.log").start()
+    else:
+        env["E2E_CLOCK_FILE"] = str(clock.path)
+        api = Host(env=env, log_path=tmp / "gunicorn.log", app="tests.e2e.shifted_clock:app")
+        api.start()
     spa.api = api.url
     try:
         yield Stack(
@@ -143,6 +166,7 @@ def running_stack(tmp: Path, **settings: str) -> Iterator[Stack]:
             spa=spa_origin + "/index.html",
             evil=evil.origin + "/",
             api_log=tmp / "gunicorn.log",
+            clock=clock,
         )
     finally:
         api.stop()
@@ -160,9 +184,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def short_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Another stack whose access tokens really expire after one minute (no leeway)."""
+    """Another stack whose access tokens expire after one minute (no leeway), on a clock the
+    test sets: it issues tokens in the past instead of waiting for them to expire."""
+    tmp = tmp_path_factory.mktemp("e2e-short")
     with running_stack(
-        tmp_path_factory.mktemp("e2e-short"), ACCESS_TOKEN_MINUTES="1", JWT_LEEWAY_SECONDS="0"
+        tmp,
+        clock=ServerClock(tmp / "clock-offset"),
+        ACCESS_TOKEN_MINUTES="1",
+        JWT_LEEWAY_SECONDS="0",
     ) as running:
         yield running
 

@@ -18,6 +18,7 @@ from tests.e2e.test_spa import (
     refresh_cookies,
     register,
 )
+from tests.policy.helpers import claims_of
 
 expect = sync_api.expect
 
@@ -209,20 +210,25 @@ def test_the_sessions_list_refreshes_and_marks_this_device(
     expect(page.locator(".session-list li:not(.current)")).to_contain_text("Last active")
 
 
-def test_tabs_recover_from_an_access_token_that_really_expired(
+def test_tabs_recover_from_an_access_token_that_expired_while_they_slept(
     browser: Any, short_stack: Stack
 ) -> None:
-    """The one test that waits for the server: its access tokens live one minute, and the
-    tabs' timers are paused (a laptop asleep), so the token is really expired when used."""
+    """Access tokens live one minute (no leeway). The tabs sign in with the API's clock and
+    the browser's set 35 seconds behind, so the token really expires 25 seconds later; then
+    the browser's clock stops (a laptop asleep: no timer fires, no refresh) while the API's
+    catches up with the real time, and the tabs hold a token that is really expired."""
+    assert short_stack.clock is not None
+    behind = 35  # of the token's 60 seconds, 25 are left to sign two tabs in
+    short_stack.clock.shift(-behind)
     context = browser.new_context()
     try:
-        context.clock.install()
+        context.clock.install(time=time.time() - behind)
         page = context.new_page()
         username, first_token = register(page, short_stack)
         second = context.new_page()
         second.goto(short_stack.spa)
         signed_in(second, username)
-        context.clock.pause_at(time.time() + 1)  # no timer fires from now on: no refresh
+        context.clock.pause_at(time.time() - behind + 1)  # no timer fires from now on
         refreshes = refreshes_of(page, second)
 
         posts: list[int] = []
@@ -230,7 +236,8 @@ def test_tabs_recover_from_an_access_token_that_really_expired(
             "response", lambda r: posts.append(r.status) if is_post("/api/v1/notes")(r) else None
         )
 
-        time.sleep(62)  # ACCESS_TOKEN_MINUTES=1 with no leeway
+        time.sleep(max(0, claims_of(first_token)["exp"] + 1 - time.time()))
+        short_stack.clock.shift(0)  # the laptop wakes up
         assert api_status(short_stack, "/auth/me", first_token) == 401
         add_note(second, "After the expiry", "The tab refreshed once and tried again.")
         assert posts == [401, 201]  # refused as expired, refreshed, accepted
@@ -239,6 +246,7 @@ def test_tabs_recover_from_an_access_token_that_really_expired(
 
         assert refreshes == [200]
     finally:
+        short_stack.clock.shift(0)
         context.close()
 
 

@@ -68,6 +68,8 @@ class Host:
     log_path: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    #: The WSGI application gunicorn serves.
+    app: str = "wsgi:app"
 
     @property
     def url(self) -> str:
@@ -77,7 +79,7 @@ class Host:
         env = os.environ | self.env | {"GUNICORN_BIND": f"127.0.0.1:{self.port}"}
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", self.app],
             cwd=ROOT,
             env=env,
             stdout=log,
