@@ -128,8 +128,6 @@ class AuthSession(Base):
     client_id: Mapped[str | None] = mapped_column(
         ForeignKey("oauth_clients.client_id", ondelete="CASCADE"), index=True
     )
-    # When the user last typed their password for this grant (OpenID Connect `auth_time`).
-    auth_time: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="sessions")
 

@@ -64,11 +64,6 @@ def caller_account() -> User:
     return user
 
 
-def device() -> sessions.Device:
-    """Where this request comes from, as the sessions list shows it."""
-    return sessions.Device(request.user_agent.string, request.remote_addr or "")
-
-
 @blp.route("/register", methods=["POST"])
 @limiter.limit(_limit("REGISTER_LIMIT_PER_IP"), key_func=client_ip)
 @blp.arguments(RegisterSchema)
@@ -112,7 +107,10 @@ def login(credentials: dict[str, str]) -> Any:
     """Exchange a username (or email) and password for an access and a refresh token."""
     try:
         pair = sessions.log_in(
-            credentials["username"], credentials["password"], credentials.get("scope"), device()
+            credentials["username"],
+            credentials["password"],
+            credentials.get("scope"),
+            sessions.Device.of(request),
         )
     except sessions.LoginRefused:
         return _login_failed()

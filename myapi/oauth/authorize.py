@@ -156,10 +156,6 @@ def _refused(error: OAuth2Error) -> Response:
     return _error_page(error.description or "The request from the app is not valid.")
 
 
-def _device() -> Device:
-    return Device(request.user_agent.string, request.remote_addr or "")
-
-
 def _granted_scope(user: Any, grant: Any) -> str:
     """What this user can let the app have of what it asked: the one scope rule."""
     return format_scope(effective_scope(grant.request.scope, delegated_allowance(user.role)))
@@ -227,7 +223,9 @@ def authorize() -> Response:
         if action == "sign-in":
             try:
                 new_sign_in = delegation.sign_in(
-                    request.form.get("username", ""), request.form.get("password", ""), _device()
+                    request.form.get("username", ""),
+                    request.form.get("password", ""),
+                    Device.of(request),
                 )
             except LoginRefused:
                 return _sign_in_page(

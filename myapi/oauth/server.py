@@ -240,10 +240,6 @@ def issuer() -> str:
     return current_app.config["JWT_ISSUER"]
 
 
-def _device() -> Device:
-    return Device(flask_request.user_agent.string, flask_request.remote_addr or "")
-
-
 def _token_response(pair: TokenPair) -> dict[str, Any]:
     return {
         "access_token": pair.access_token,
@@ -353,7 +349,9 @@ class AppAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         """The app's pair; with `openid`, `IdToken` adds the ID token (an `after` hook)."""
         row = self.request.authorization_code.row
         try:
-            pair = delegation.exchange_code(row, self.request.client.record, _device())
+            pair = delegation.exchange_code(
+                row, self.request.client.record, Device.of(flask_request)
+            )
         except delegation.GrantRefused:
             raise InvalidGrantError("The code is invalid, expired or already used.") from None
         self.request.user = delegation.code_user(row)

@@ -35,18 +35,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import redis
 from flask import Flask, current_app, has_request_context, request
-from sqlalchemy import ColumnElement, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, exists, or_, select, update
 
 from myapi.adapters.limits_storage import PiggybackRead, request_piggyback
 from myapi.clock import epoch_seconds, utcnow
 from myapi.extensions import db
 from myapi.logs import report_recovery
-from myapi.models import AuthSession, OAuthClient, PersonalAccessToken, RevokedToken, User
+from myapi.models import AuthSession, OAuthClient, RevokedToken, User
 from myapi.security.principal import Account
 
 _PREFIX = "myapi:revocation:"
@@ -239,6 +239,12 @@ def _seconds_until(expires_at: datetime) -> int:
     """A key's lifetime: until the tokens it speaks for expire, plus the verifiers' leeway."""
     leeway = current_app.config["JWT_LEEWAY_SECONDS"]
     return epoch_seconds(expires_at) - epoch_seconds(utcnow()) + leeway
+
+
+def earliest_accepted_expiry(now: datetime) -> datetime:
+    """The earliest `exp` a JWT verified at `now` may carry: verifiers accept a token until
+    JWT_LEEWAY_SECONDS after its expiry, so state that guards one lives that much longer."""
+    return now - timedelta(seconds=current_app.config["JWT_LEEWAY_SECONDS"])
 
 
 class RedisRevocationStore:
@@ -443,25 +449,3 @@ def revoke_token(holder: str, jti: str, expires_at: datetime) -> None:
     revocation_store().token_revoked(holder, jti, expires_at)
     if db.session.get(RevokedToken, jti) is None:
         db.session.add(RevokedToken(jti=jti, holder=holder, expires_at=expires_at))
-
-
-def prune_expired(now: datetime | None = None) -> tuple[int, int, int]:
-    """Delete rows that no longer guard a live token; returns the counts.
-
-    Sessions and denylist entries go once their tokens have expired; a personal access
-    token's row goes once it has expired or been revoked (its token is dead either way).
-    """
-    now = now or utcnow()
-    sessions = db.session.execute(
-        delete(AuthSession).where(
-            AuthSession.refresh_expires_at < now, AuthSession.access_expires_at < now
-        )
-    ).rowcount
-    tokens = db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now)).rowcount
-    personal = db.session.execute(
-        delete(PersonalAccessToken).where(
-            or_(PersonalAccessToken.expires_at < now, PersonalAccessToken.revoked_at.is_not(None))
-        )
-    ).rowcount
-    db.session.commit()
-    return sessions, tokens, personal

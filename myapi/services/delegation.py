@@ -231,9 +231,7 @@ def exchange_code(row: AuthorizationCode, client: OAuthClient, device: Device) -
             .execution_options(synchronize_session=False)
         ).rowcount
         if spent:
-            session = open_app_session(
-                work, user, format_scope(scope), client.client_id, row.auth_time, device
-            )
+            session = open_app_session(work, user, format_scope(scope), client.client_id, device)
             row.session_id = session.id
             work.audit(
                 "app_grant_opened",

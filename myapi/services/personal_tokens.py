@@ -7,7 +7,7 @@ changes. A token never holds more than the credential that made it, a user has a
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response
@@ -44,9 +44,10 @@ class TooManyTokens(Exception):
     """The owner already has MAX_LIVE_TOKENS live tokens."""
 
 
-def _live() -> ColumnElement[bool]:
-    """Neither revoked nor expired."""
-    return PersonalAccessToken.revoked_at.is_(None) & (PersonalAccessToken.expires_at > utcnow())
+def live_at(now: datetime) -> ColumnElement[bool]:
+    """Neither revoked nor expired at `now`: what counts toward the cap, what is listed,
+    and what `flask tokens prune` keeps."""
+    return PersonalAccessToken.revoked_at.is_(None) & (PersonalAccessToken.expires_at > now)
 
 
 def issue(
@@ -93,7 +94,7 @@ def _insert_within_cap(**row: Any) -> PersonalAccessToken:
     """
     user_id = row["user_id"]
     db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
-    live = select(func.count()).where(PersonalAccessToken.user_id == user_id, _live())
+    live = select(func.count()).where(PersonalAccessToken.user_id == user_id, live_at(utcnow()))
     columns = list(row)
     values = select(*(literal(value) for value in row.values())).where(
         live.scalar_subquery() < MAX_LIVE_TOKENS
@@ -111,7 +112,7 @@ def live_tokens(user_id: int) -> list[PersonalAccessToken]:
     return list(
         db.session.scalars(
             select(PersonalAccessToken)
-            .where(PersonalAccessToken.user_id == user_id, _live())
+            .where(PersonalAccessToken.user_id == user_id, live_at(utcnow()))
             .order_by(PersonalAccessToken.created_at.desc(), PersonalAccessToken.id.desc())
         )
     )

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from flask import Request, current_app
+from sqlalchemy import delete, not_, or_, select, update
 
 from myapi.clock import from_epoch, utcnow
 from myapi.extensions import db
@@ -24,6 +24,7 @@ from myapi.security.personal_tokens import row_id_of
 from myapi.security.principal import Kind, Principal
 from myapi.security.revocation import (
     client_holder,
+    earliest_accepted_expiry,
     revocation_store,
     revoke_sessions,
     revoke_token,
@@ -53,6 +54,11 @@ class Device:
 
     user_agent: str
     ip: str
+
+    @classmethod
+    def of(cls, request: Request) -> Device:
+        """The request's client, cut to the widths the sessions table keeps."""
+        return cls(request.user_agent.string[:255], (request.remote_addr or "")[:45])
 
 
 def log_in(identifier: str, password: str, scope: str | None, device: Device) -> TokenPair:
@@ -96,12 +102,11 @@ def open_app_session(
     user: User,
     scope: str,
     client_id: str,
-    auth_time: datetime,
     device: Device,
 ) -> AuthSession:
     """A grant to a third-party app, inside the caller's unit of work: a session the app
     owns (its tokens name it), rotating and revocable like any other."""
-    return _open_session(work, user, scope, device, client_id=client_id, auth_time=auth_time)
+    return _open_session(work, user, scope, device, client_id=client_id)
 
 
 def _open_session(
@@ -111,7 +116,6 @@ def _open_session(
     device: Device,
     *,
     client_id: str | None = None,
-    auth_time: datetime | None = None,
 ) -> AuthSession:
     now = utcnow()
     expires_at = now + timedelta(days=current_app.config["SESSION_MAX_DAYS"])
@@ -122,10 +126,9 @@ def _open_session(
         created_at=now,
         last_used_at=now,
         expires_at=expires_at,
-        user_agent=device.user_agent[:255],
-        ip=device.ip[:45],
+        user_agent=device.user_agent,
+        ip=device.ip,
         client_id=client_id,
-        auth_time=auth_time or now,
         **next_pair_columns(expires_at, now),
     )
     db.session.add(session)
@@ -295,29 +298,26 @@ def prune_expired(now: datetime | None = None) -> tuple[int, int, int]:
 
     Sessions go once their tokens have expired or they have been idle longer than
     SESSION_IDLE_DAYS (and their last access token has expired), denylist entries once their
-    tokens have expired; a personal access token's row goes once it has expired or been
-    revoked (its token is dead either way).
+    tokens have expired: for a JWT, that is JWT_LEEWAY_SECONDS after its `exp`, since
+    verifiers accept it until then (a denial pruned sooner would let a revoked token back in).
+    A personal access token's row goes once the token is no longer live (expired or revoked).
     """
     now = now or utcnow()
+    expired = earliest_accepted_expiry(now)
     with unit_of_work():
         sessions = db.session.execute(
             delete(AuthSession).where(
                 or_(
-                    AuthSession.refresh_expires_at < now,
+                    AuthSession.refresh_expires_at < expired,
                     AuthSession.last_used_at <= idle_cutoff(now),
                 ),
-                AuthSession.access_expires_at < now,
+                AuthSession.access_expires_at < expired,
             )
         ).rowcount
         tokens = db.session.execute(
-            delete(RevokedToken).where(RevokedToken.expires_at < now)
+            delete(RevokedToken).where(RevokedToken.expires_at < expired)
         ).rowcount
         personal = db.session.execute(
-            delete(PersonalAccessToken).where(
-                or_(
-                    PersonalAccessToken.expires_at < now,
-                    PersonalAccessToken.revoked_at.is_not(None),
-                )
-            )
+            delete(PersonalAccessToken).where(not_(personal_tokens.live_at(now)))
         ).rowcount
     return sessions, tokens, personal

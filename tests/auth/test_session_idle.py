@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
@@ -84,8 +85,9 @@ def test_idleness_counts_from_the_last_refresh_not_from_the_login(
     assert clock.now - session.created_at == 39 * DAY
 
 
-def test_a_session_idle_longer_than_the_setting_cannot_refresh(
-    app: Flask, client: FlaskClient, alice: User, clock: Clock, logs: LogLines
+@pytest.mark.parametrize("beyond", [0, 1])
+def test_a_session_idle_for_the_setting_or_longer_cannot_refresh(
+    app: Flask, client: FlaskClient, alice: User, clock: Clock, logs: LogLines, beyond: int
 ) -> None:
     # Issued while the setting was longer: its refresh token outlives the new idle limit,
     # so only the check at refresh ends it.
@@ -93,7 +95,7 @@ def test_a_session_idle_longer_than_the_setting_cannot_refresh(
     tokens = log_in(client)
     app.config["SESSION_IDLE_DAYS"] = 2
 
-    clock.advance(days=2, seconds=1)
+    clock.advance(days=2, seconds=beyond)
     response = refresh(client, tokens["refresh_token"])
 
     assert_invalid_token(response)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from myapi.clock import utcnow
 from myapi.extensions import db
 from myapi.models import AuthSession, User
 from tests.auth.observe import (
@@ -18,6 +17,7 @@ from tests.auth.observe import (
     live_session_ids,
     me,
 )
+from tests.helpers.clock import Clock
 from tests.helpers.http import PASSWORD, assert_problem, bearer, refresh
 from tests.helpers.logs import LogLines
 
@@ -130,14 +130,14 @@ def test_revoking_a_session_writes_the_session_revoked_event(
 
 
 def test_sessions_omits_sessions_whose_refresh_token_has_expired(
-    client: FlaskClient, alice: User
+    client: FlaskClient, alice: User, clock: Clock
 ) -> None:
     stale = login_from(client, "alice", "laptop left in a drawer")
     here = login_from(client, "alice", "here")
     db.session.execute(
         update(AuthSession)
         .where(AuthSession.id == sid(stale))
-        .values(refresh_expires_at=utcnow() - timedelta(seconds=1))
+        .values(refresh_expires_at=clock.now)  # expires this very moment
     )
     db.session.commit()
 
@@ -190,3 +190,20 @@ def test_deleting_a_session_needs_an_access_token(client: FlaskClient, alice: Us
 
     assert assert_problem(response, 401)["type"] == UNAUTHENTICATED
     assert live_session_ids(alice) == {sid(here)}
+
+
+def test_a_long_user_agent_and_address_are_kept_to_the_widths_the_list_shows(
+    client: FlaskClient, alice: User
+) -> None:
+    user_agent, address = "Agent/" + "x" * 300, "2001:db8::" + "f" * 60
+
+    here = client.post(
+        "/auth/login",
+        json={"username": "alice", "password": PASSWORD},
+        headers={"User-Agent": user_agent},
+        environ_base={"REMOTE_ADDR": address},
+    ).json
+
+    (listed,) = list_sessions(client, here)
+    assert listed["user_agent"] == user_agent[:255]
+    assert listed["ip"] == address[:45]

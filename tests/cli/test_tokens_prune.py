@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt as pyjwt
+import pytest
 from click.testing import Result
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
@@ -16,6 +18,7 @@ from myapi.extensions import db
 from myapi.models import AuthSession, PersonalAccessToken, RevokedToken, User
 from myapi.security.scopes import parse_scope
 from myapi.services.personal_tokens import issue as issue_personal_token
+from tests.helpers.clock import Clock
 from tests.helpers.http import assert_problem, bearer
 
 READ = parse_scope("notes:read")
@@ -149,3 +152,68 @@ def test_prune_deletes_expired_and_revoked_personal_tokens_and_keeps_live_ones(
     assert "and 2 expired or revoked personal access token(s)" in result.output
     db.session.expire_all()
     assert committed(PersonalAccessToken.name) == {"live"}
+
+
+def at_the_edge_of_the_leeway(app: Flask, clock: Clock) -> datetime:
+    """An expiry that verifiers still accept at the clock's time, by exactly their leeway."""
+    return clock.now - timedelta(seconds=app.config["JWT_LEEWAY_SECONDS"])
+
+
+def test_a_denial_stays_while_verifiers_would_still_accept_its_token(
+    app: Flask, cli: Cli, clock: Clock, alice: User
+) -> None:
+    # A verifier accepts a token until JWT_LEEWAY_SECONDS after its `exp`, so a denial
+    # pruned at `exp` would let the revoked token back in for that long.
+    edge = at_the_edge_of_the_leeway(app, clock)
+    db.session.add(RevokedToken(jti="inside-the-leeway", holder="user:1", expires_at=edge))
+    db.session.commit()
+
+    cli("tokens", "prune")
+    kept = remaining_denied_jtis()
+    clock.advance(seconds=1)
+    cli("tokens", "prune")
+
+    assert kept == {"inside-the-leeway"}
+    assert remaining_denied_jtis() == set()
+
+
+@pytest.mark.parametrize("expiring", ["refresh and access", "access (refresh long gone)"])
+def test_a_session_stays_while_verifiers_would_still_accept_its_last_token(
+    app: Flask,
+    cli: Cli,
+    clock: Clock,
+    alice: User,
+    login: Callable[..., dict[str, Any]],
+    expiring: str,
+) -> None:
+    tokens = login("alice")
+    edge = at_the_edge_of_the_leeway(app, clock)
+    refresh_expiry = edge if expiring == "refresh and access" else edge - timedelta(days=1)
+    db.session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id(tokens))
+        .values(access_expires_at=edge, refresh_expires_at=refresh_expiry)
+    )
+    db.session.commit()
+
+    cli("tokens", "prune")
+    kept = remaining_sessions()
+    clock.advance(seconds=1)
+    cli("tokens", "prune")
+
+    assert kept == {session_id(tokens)}
+    assert remaining_sessions() == set()
+
+
+def test_a_personal_token_is_pruned_the_moment_it_stops_authenticating(
+    cli: Cli, clock: Clock, alice: User
+) -> None:
+    # An opaque token has no leeway: it is refused from its expiry on (expires_at <= now).
+    token, _ = issue_personal_token(alice.id, "ends now", "notes:read", 30, within=READ)
+    token.expires_at = clock.now
+    db.session.commit()
+
+    result = cli("tokens", "prune")
+
+    assert "and 1 expired or revoked personal access token(s)" in result.output
+    assert committed(PersonalAccessToken.name) == set()
