@@ -31,7 +31,11 @@ import jwt as pyjwt
 from flask import Flask, Response, after_this_request, current_app, request
 
 from myapi.clock import epoch_seconds, utcnow
-from myapi.security.authentication import credential_from_cookie, present_cookie_credential
+from myapi.security.authentication import (
+    TokenRejected,
+    credential_from_cookie,
+    present_cookie_credential,
+)
 from myapi.security.policy import invalid_token
 from myapi.security.tokens import TokenPair
 
@@ -100,12 +104,15 @@ def cookie_name(secure: bool | None = None) -> str:
 
 
 def _unverified_claims(token: str) -> dict[str, Any]:
-    """Claims read without verification: only to find the session; the token is verified later."""
+    """Claims read without verification: only to find the session; the token is verified later.
+
+    A cookie that is no JWT at all (PyJWT also refuses a payload other than a JSON object)
+    is refused here, as `malformed`.
+    """
     try:
-        claims = pyjwt.decode(token, options={"verify_signature": False})
+        return pyjwt.decode(token, options={"verify_signature": False})
     except pyjwt.PyJWTError:
-        return {}
-    return claims if isinstance(claims, dict) else {}
+        raise TokenRejected("malformed") from None
 
 
 def _set_refresh_cookie(response: Response, refresh_token: str, max_age: int) -> None:
@@ -140,7 +147,8 @@ def deliver_tokens(view: Callable[..., Any]) -> Callable[..., Any]:
         @after_this_request
         def set_cookie(response: Response) -> Response:
             if response.status_code == 200:
-                max_age = max(0, int(claims["exp"]) - epoch_seconds(utcnow()))
+                # The token was just issued (or, within the grace window, seconds ago).
+                max_age = int(claims["exp"]) - epoch_seconds(utcnow())
                 _set_refresh_cookie(response, result.refresh_token, max_age)
             return response
 
@@ -152,7 +160,7 @@ def deliver_tokens(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def clears_refresh_cookie(view: Callable[..., Any]) -> Callable[..., Any]:
-    """In browser mode, a successful logout also expires the refresh cookie (`Max-Age=0`)."""
+    """In browser mode, a successful logout (204) also expires the refresh cookie (`Max-Age=0`)."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -160,7 +168,7 @@ def clears_refresh_cookie(view: Callable[..., Any]) -> Callable[..., Any]:
 
             @after_this_request
             def clear_cookie(response: Response) -> Response:
-                if response.status_code < 300:
+                if response.status_code == 204:
                     _set_refresh_cookie(response, "", max_age=0)
                 return response
 

@@ -13,6 +13,7 @@ from myapi import config
 from myapi.models import User
 from tests.browser_mode.helpers import (
     COOKIE_MODE,
+    COOKIE_PATHS,
     browser_login,
     claims,
     cookie_post,
@@ -22,6 +23,7 @@ from tests.browser_mode.helpers import (
     set_cookies,
 )
 from tests.helpers.http import PASSWORD, assert_problem, bearer, refresh
+from tests.helpers.logs import LogLines
 
 LOCAL_SPA = "http://127.0.0.1:5173"
 INVALID_TOKEN = 'Bearer realm="myapi", error="invalid_token"'
@@ -183,6 +185,42 @@ def test_a_forged_cookie_with_its_own_csrf_value_is_still_verified(
 
     assert_problem(response, 401)
     assert response.headers["WWW-Authenticate"] == INVALID_TOKEN
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "not-a-token",
+        "a.b.c",
+        "e30",
+        "eyJhbGciOiJIUzI1NiJ9.W10.c2ln",
+        "eyJhbGciOiJIUzI1NiJ9.bnVsbA.c2ln",
+    ],
+)
+@pytest.mark.parametrize("path", COOKIE_PATHS)
+def test_a_cookie_that_is_no_token_is_a_401_not_a_500(
+    client: FlaskClient, alice: User, logs: LogLines, value: str, path: str
+) -> None:
+    cookie = refresh_cookie(browser_login(client))
+    cookie.value = value  # not a JWT, a JSON array or null for claims, ...
+
+    response = cookie_post(client, path, cookie, "0" * 64)
+
+    assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"] == INVALID_TOKEN
+    assert [event["reason"] for event in logs.events("token_rejected")] == ["malformed"]
+
+
+def test_the_cookie_is_read_on_post_only(client: FlaskClient, alice: User) -> None:
+    # Flask answers OPTIONS on every route; the cookie (with no CSRF value here) plays no part.
+    cookie = refresh_cookie(browser_login(client))
+
+    response = client.options(
+        "/auth/refresh", headers={"Cookie": f"{cookie.name}={cookie.value}"} | COOKIE_MODE
+    )
+
+    assert response.status_code == 200
+    assert "POST" in response.headers["Allow"]
 
 
 def test_reusing_a_rotated_cookie_after_the_grace_window_revokes_the_session(
