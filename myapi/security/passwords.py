@@ -18,7 +18,11 @@ from typing import TypeVar
 
 from flask import current_app
 from werkzeug.exceptions import ServiceUnavailable
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import (
+    DEFAULT_PBKDF2_ITERATIONS,
+    check_password_hash,
+    generate_password_hash,
+)
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
@@ -127,30 +131,36 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 def needs_rehash(stored_hash: str) -> bool:
     """Whether the hash was made with other parameters than the configured ones."""
     wanted = _canonical_method(current_app.config["PASSWORD_HASH_METHOD"])
-    return stored_hash.split("$", 1)[0] != wanted
+    return stored_hash.partition("$")[0] != wanted
 
 
 @cache
 def _canonical_method(method: str) -> str:
     """The method as werkzeug writes it into hashes ("scrypt" -> "scrypt:32768:8:1")."""
-    return _off_the_request_thread(_dummy_hash, method).split("$", 1)[0]
+    return _off_the_request_thread(_dummy_hash, method).partition("$")[0]
 
 
 @cache
 def _dummy_hash(method: str) -> str:
-    return generate_password_hash(secrets.token_urlsafe(16), method=method)
+    return generate_password_hash(secrets.token_urlsafe(), method=method)
 
 
 def meets_owasp_minimum(method: str) -> bool:
-    """Whether a werkzeug hash method string is at or above the OWASP minimum cost."""
+    """Whether a werkzeug hash method string is at or above the OWASP minimum cost.
+
+    Parameters left out take werkzeug's defaults: for scrypt (32768:8:1) those are below
+    the minimum; for PBKDF2, SHA-256 and DEFAULT_PBKDF2_ITERATIONS.
+    """
     name, *params = method.split(":")
     try:
         if name == "scrypt":
-            n, r, p = (int(x) for x in params) if params else (2**15, 8, 1)
+            if not params:
+                return False
+            n, r, p = (int(x) for x in params)
             return r >= 8 and any(n >= min_n and p >= min_p for min_n, min_p in _SCRYPT_MINIMUMS)
         if name == "pbkdf2":
             digest = params[0] if params else "sha256"
-            iterations = int(params[1]) if len(params) > 1 else 1_000_000
+            iterations = int(params[1]) if len(params) > 1 else DEFAULT_PBKDF2_ITERATIONS
             return iterations >= _PBKDF2_MINIMUMS.get(digest, float("inf"))
     except ValueError:
         return False

@@ -6,6 +6,8 @@ the optimisations must keep.
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import threading
 import time
@@ -198,18 +200,60 @@ def test_passwords_hash_and_verify_on_the_hashing_thread(
     ]
 
 
+def test_hashes_run_one_at_a_time_on_one_low_priority_thread_per_process(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[tuple[int, int, float, float]] = []
+    generate = passwords.generate_password_hash
+
+    def record(*args: Any, **kwargs: Any) -> Any:
+        started = time.monotonic()
+        time.sleep(0.05)  # long enough for a second hash to overlap, were it allowed to
+        result = generate(*args, **kwargs)
+        thread = threading.get_native_id()
+        ran.append((thread, os.getpriority(os.PRIO_PROCESS, thread), started, time.monotonic()))
+        return result
+
+    monkeypatch.setattr(passwords, "generate_password_hash", record)
+
+    def hash_one() -> None:
+        with app.test_request_context():
+            hash_password(PASSWORD)
+
+    hash_one()
+    both = [threading.Thread(target=hash_one) for _ in range(2)]  # the two allowed in flight
+    for thread in both:
+        thread.start()
+    for thread in both:
+        thread.join(timeout=30)
+
+    assert len(ran) == 3
+    assert len({thread for thread, *_ in ran}) == 1
+    spans = sorted((started, ended) for *_, started, ended in ran)
+    assert all(ended <= next_start for (_, ended), (next_start, _) in itertools.pairwise(spans))
+    if os.getpriority(os.PRIO_PROCESS, 0) <= 10:  # a process already nicer keeps its niceness
+        assert {niceness for _, niceness, *_ in ran} == {10}
+
+
 def test_a_login_beyond_the_hashes_in_flight_is_shed_with_503(
     client: FlaskClient, alice: Any
 ) -> None:
-    taken = [passwords._in_flight.acquire(blocking=False) for _ in range(2)]
+    one_in_flight = passwords._in_flight.acquire(blocking=False)
     try:
-        reply = client.post("/auth/login", json={"username": "alice", "password": PASSWORD})
+        second = client.post("/auth/login", json={"username": "alice", "password": PASSWORD})
+        two_in_flight = passwords._in_flight.acquire(blocking=False)
+        try:
+            reply = client.post("/auth/login", json={"username": "alice", "password": PASSWORD})
+        finally:
+            if two_in_flight:
+                passwords._in_flight.release()
     finally:
-        for _ in filter(None, taken):
+        if one_in_flight:
             passwords._in_flight.release()
 
+    assert second.status_code == 200
     assert_problem(reply, 503)
-    assert "Retry-After" in reply.headers
+    assert reply.headers["Retry-After"] == "1"
     assert (
         client.post("/auth/login", json={"username": "alice", "password": PASSWORD}).status_code
         == 200
