@@ -401,7 +401,9 @@ def write_report(targets: list[Target], results: dict[str, dict], stale: list[Eq
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--module", action="append", help="only this target (repeatable)")
+    parser.add_argument(
+        "--module", action="append", help="only this target (repeatable; run in this order)"
+    )
     parser.add_argument("--list", action="store_true", help="count mutants, run nothing")
     arguments = parser.parse_args()
 
@@ -411,7 +413,8 @@ def main() -> int:
         unknown = set(arguments.module) - {t.module for t in targets}
         if unknown:
             sys.exit(f"not a target in mutation/targets.toml: {', '.join(sorted(unknown))}")
-        targets = [t for t in targets if t.module in arguments.module]
+        by_module = {t.module: t for t in targets}
+        targets = [by_module[module] for module in dict.fromkeys(arguments.module)]
     equivalents = load_equivalents()
 
     # Each mutant starts pytest afresh; the plugins installed for the security suite
