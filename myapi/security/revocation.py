@@ -322,7 +322,8 @@ class RedisRevocationStore:
         pipe.execute()
 
     def _mark_denied_tokens(self, pipe: Any, holder: str) -> None:
-        """Queue a key per denied, unexpired token of the holder.
+        """Queue a key per denied token of the holder that a verifier would still accept
+        (until its expiry plus the leeway).
 
         Rows written before tokens recorded their holder (`holder` NULL) are included for
         every holder: they expire within a token lifetime of the upgrade.
@@ -330,7 +331,7 @@ class RedisRevocationStore:
         denied = db.session.execute(
             select(RevokedToken.jti, RevokedToken.expires_at).where(
                 or_(RevokedToken.holder == holder, RevokedToken.holder.is_(None)),
-                RevokedToken.expires_at > utcnow(),
+                RevokedToken.expires_at > earliest_accepted_expiry(utcnow()),
             )
         ).all()
         for jti, expires_at in denied:
