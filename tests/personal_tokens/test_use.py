@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy.exc import OperationalError
 
 from myapi.extensions import db
 from myapi.models import User
 from myapi.security.personal_tokens import PAT_PREFIX
+from myapi.services import personal_tokens as personal_tokens_service
 from myapi.services.accounts import set_active, set_role
 from tests.helpers.clock import Clock
 from tests.helpers.http import assert_problem, bearer, refresh
@@ -92,7 +96,7 @@ def test_the_last_use_is_written_at_most_once_a_minute(
     for _ in range(3):
         assert client.get("/auth/me", headers=bearer(alice_pat)).status_code == 200
     within_the_minute = statements.count("UPDATE")
-    clock.advance(seconds=61)
+    clock.advance(minutes=1)  # exactly: the next use is written
     client.get("/auth/me", headers=bearer(alice_pat))
 
     assert within_the_minute == 1
@@ -158,16 +162,55 @@ def test_a_disabled_owner_s_token_stays_dead_when_enabled_again(
     assert_invalid_token(client.get("/auth/me", headers=bearer(alice_pat)))
 
 
-def test_a_token_works_until_it_expires(
+def test_a_token_works_until_the_second_it_expires(
     client: FlaskClient, alice_headers: dict[str, str], make_pat: Callable[..., Any], clock: Clock
 ) -> None:
-    token = make_pat(alice_headers, expires_in_days=1)["token"]
-    clock.advance(hours=23, minutes=59)
-    assert client.get("/auth/me", headers=bearer(token)).status_code == 200
+    created = make_pat(alice_headers, expires_in_days=1)
+    expires_at = datetime.fromisoformat(created["expires_at"])
+    clock.now = expires_at - timedelta(seconds=1)
+    assert client.get("/auth/me", headers=bearer(created["token"])).status_code == 200
 
-    clock.advance(minutes=1)
+    clock.now = expires_at
 
-    assert_invalid_token(client.get("/auth/me", headers=bearer(token)))
+    assert_invalid_token(client.get("/auth/me", headers=bearer(created["token"])))
+
+
+def test_a_tokens_times_are_whole_seconds_as_token_info_gives_them(
+    client: FlaskClient, alice_headers: dict[str, str], make_pat: Callable[..., Any]
+) -> None:
+    created = make_pat(alice_headers)
+
+    info = client.get("/auth/token-info", headers=bearer(created["token"])).json
+
+    created_at = datetime.fromisoformat(created["created_at"])
+    expires_at = datetime.fromisoformat(created["expires_at"])
+    assert (created_at.microsecond, expires_at.microsecond) == (0, 0)
+    assert (info["iat"], info["exp"]) == (created_at.timestamp(), expires_at.timestamp())
+
+
+def test_a_token_sees_its_owner_as_the_owners_login_does(
+    client: FlaskClient, alice_headers: dict[str, str], alice_pat: str
+) -> None:
+    by_token = client.get("/auth/me", headers=bearer(alice_pat)).json
+    by_login = client.get("/auth/me", headers=alice_headers).json
+
+    assert by_token == by_login
+
+
+def test_a_use_that_cannot_be_recorded_still_gets_its_answer(
+    client: FlaskClient, alice_pat: str, monkeypatch: pytest.MonkeyPatch, logs: LogLines
+) -> None:
+    @contextmanager
+    def database_gone() -> Iterator[None]:
+        raise OperationalError("UPDATE personal_access_tokens", {}, Exception("gone"))
+        yield
+
+    monkeypatch.setattr(personal_tokens_service, "unit_of_work", database_gone)
+
+    response = client.get("/auth/me", headers=bearer(alice_pat))
+
+    assert response.status_code == 200
+    assert "database unavailable: OperationalError" in logs.text()
 
 
 def test_an_expired_token_leaves_the_listing(
