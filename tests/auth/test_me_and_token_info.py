@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from myapi.clock import from_epoch
 from myapi.models import User
 from myapi.services.accounts import delete_user, register, set_active
 from tests.auth.observe import (
@@ -20,6 +23,7 @@ from tests.auth.observe import (
     me,
     post_login,
 )
+from tests.helpers.clock import Clock
 from tests.helpers.http import PASSWORD, assert_problem, bearer, refresh
 
 TOKEN_INFO_FIELDS = {"sub", "kind", "scope", "sid", "iat", "exp", "fresh"}
@@ -114,6 +118,24 @@ def test_token_info_says_a_login_token_stops_being_fresh_after_the_window(
 
     assert set(response.json) == TOKEN_INFO_FIELDS
     assert response.json["fresh"] is False
+
+
+@pytest.mark.parametrize(("after", "fresh"), [(0, True), (1, False)])
+def test_a_login_token_is_fresh_to_the_last_second_of_the_window(
+    app: Flask,
+    client: FlaskClient,
+    alice_tokens: dict[str, Any],
+    clock: Clock,
+    after: int,
+    fresh: bool,
+) -> None:
+    issued = from_epoch(claims(alice_tokens["access_token"])["iat"])
+    window = timedelta(minutes=app.config["FRESH_LOGIN_MINUTES"])
+    clock.now = issued + window + timedelta(seconds=after)
+
+    response = token_info(client, alice_tokens["access_token"])
+
+    assert response.json["fresh"] is fresh
 
 
 def test_token_info_refuses_a_refresh_token(

@@ -247,6 +247,20 @@ def test_users_behind_one_address_each_have_their_own_default_limit(
     assert anonymous.status_code == 401
 
 
+def test_a_head_request_counts_for_its_caller_like_the_get_it_mirrors(
+    app: Flask, client: FlaskClient, alice_headers: dict[str, str], bob_headers: dict[str, str]
+) -> None:
+    app.config["RATELIMIT_DEFAULT"] = "3 per minute"
+
+    heads = [client.head("/api/v1/notes", headers=alice_headers) for _ in range(3)]
+    alices_get = client.get("/api/v1/notes", headers=alice_headers)
+    bobs_get = client.get("/api/v1/notes", headers=bob_headers)
+
+    assert [r.status_code for r in heads] == [200, 200, 200]
+    assert_rate_limited(alices_get)
+    assert bobs_get.status_code == 200
+
+
 def test_refreshes_are_counted_for_their_session_holder_not_the_address(
     app: Flask, client: FlaskClient, login: Any, alice: Any, bob: Any
 ) -> None:
