@@ -224,6 +224,7 @@ def test_werkzeugs_own_default_hash_method_is_below_the_owasp_minimum() -> None:
         ("scrypt:8192:8:9", False),
         ("scrypt:8191:8:10", False),
         ("scrypt:4096:8:1000", False),
+        ("scrypt:131072:8:0", False),
         ("scrypt:1048576:8:1", True),
         ("scrypt:131072:7:1", False),
         ("scrypt:131072:4:1", False),
