@@ -205,7 +205,7 @@ def _look_up_personal_token(token: str) -> Principal | TokenRejected:
     )
 
 
-def authenticate(*, refresh: bool = False) -> Principal:
+def authenticate(*, refresh: bool) -> Principal:
     """The request's principal, authenticated once; raises the error its answer is made from.
 
     `refresh=True` admits a session's refresh token only (for `/auth/refresh`);

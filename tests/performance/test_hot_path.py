@@ -215,6 +215,7 @@ def test_hashes_run_one_at_a_time_on_one_low_priority_thread_per_process(
         return result
 
     monkeypatch.setattr(passwords, "generate_password_hash", record)
+    monkeypatch.setattr(passwords, "_pool", None)  # as in a process that has not hashed yet
 
     def hash_one() -> None:
         with app.test_request_context():
@@ -233,6 +234,52 @@ def test_hashes_run_one_at_a_time_on_one_low_priority_thread_per_process(
     assert all(ended <= next_start for (_, ended), (next_start, _) in itertools.pairwise(spans))
     if os.getpriority(os.PRIO_PROCESS, 0) <= 10:  # a process already nicer keeps its niceness
         assert {niceness for _, niceness, *_ in ran} == {10}
+
+
+def test_after_the_first_time_an_unknown_account_costs_one_hash_like_a_known_one(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The dummy hash an unknown account is checked against, and the configured method's
+    # canonical form, are made once per process: a login never pays for them again.
+    seen: list[tuple[str, str, str]] = []
+    with app.test_request_context():
+        stored = hash_password(PASSWORD)
+        verify_password(None, PASSWORD)
+        passwords.needs_rehash(stored)
+        monkeypatch.setattr(
+            passwords,
+            "generate_password_hash",
+            recording_thread(passwords.generate_password_hash, 0, seen),
+        )
+        monkeypatch.setattr(
+            passwords,
+            "check_password_hash",
+            recording_thread(passwords.check_password_hash, 1, seen),
+        )
+
+        verify_password(None, PASSWORD)
+        verify_password(stored, PASSWORD)
+        passwords.needs_rehash(stored)
+
+    assert [function for function, *_ in seen] == ["check_password_hash"] * 2
+
+
+def test_deciding_whether_a_hash_needs_upgrading_takes_no_hashing_slot(app: Flask) -> None:
+    with app.test_request_context():
+        stored = hash_password(PASSWORD)
+        passwords.needs_rehash(stored)  # the configured method's form, made once per process
+        taken = [passwords._in_flight.acquire(blocking=False) for _ in range(2)]
+        try:
+            upgrade = passwords.needs_rehash(stored)
+        finally:
+            for _ in filter(None, taken):
+                passwords._in_flight.release()
+
+    assert upgrade is False
+
+
+def test_the_common_password_list_is_read_once_per_process() -> None:
+    assert passwords.common_passwords() is passwords.common_passwords()
 
 
 def test_a_login_beyond_the_hashes_in_flight_is_shed_with_503(
