@@ -261,6 +261,19 @@ def test_a_head_request_counts_for_its_caller_like_the_get_it_mirrors(
     assert bobs_get.status_code == 200
 
 
+def test_a_public_endpoint_counts_the_address_whatever_token_is_sent(
+    app: Flask, client: FlaskClient, alice_headers: dict[str, str], bob_headers: dict[str, str]
+) -> None:
+    # Only endpoints that need a token count per caller; a token sent elsewhere names no one.
+    app.config["RATELIMIT_DEFAULT"] = "2 per minute"
+
+    alices = [client.get("/openapi.json", headers=alice_headers) for _ in range(2)]
+    bobs = client.get("/openapi.json", headers=bob_headers)
+
+    assert [r.status_code for r in alices] == [200, 200]
+    assert_rate_limited(bobs)
+
+
 def test_refreshes_are_counted_for_their_session_holder_not_the_address(
     app: Flask, client: FlaskClient, login: Any, alice: Any, bob: Any
 ) -> None:
