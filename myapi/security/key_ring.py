@@ -20,6 +20,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -86,23 +87,25 @@ class KeyRingCache:
     """One process's key ring, checked against the key table's states at most once a second
     and rebuilt whole when they changed; a lock keeps the checks single-file."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._ring: KeyRing | None = None
         self._states: KeyStates = ()
         self._checked_at = 0.0
 
+    def _stale(self) -> bool:
+        return self._ring is None or self._clock() - self._checked_at >= KEY_STATE_CHECK_SECONDS
+
     def ring(self) -> KeyRing:
-        if self._ring is None or time.monotonic() - self._checked_at >= KEY_STATE_CHECK_SECONDS:
+        if self._stale():
             with self._lock:
-                if (
-                    self._ring is None
-                    or time.monotonic() - self._checked_at >= KEY_STATE_CHECK_SECONDS
-                ):
+                if self._stale():  # unless another thread checked while this one waited
                     states = _published_states()
                     if self._ring is None or states != self._states:
                         self._ring, self._states = _load_ring(), states
-                    self._checked_at = time.monotonic()
+                    self._checked_at = self._clock()
+        assert self._ring is not None
         return self._ring
 
 

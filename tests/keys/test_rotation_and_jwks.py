@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,13 +12,13 @@ from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient
 
-from myapi.clock import utcnow
 from myapi.extensions import db
 from myapi.models import User
 from myapi.security import key_ring
 from myapi.security.key_ring import forget_key_ring
 from myapi.services.signing_keys import generate_key, retire_key, rotate_keys
 from tests.auth.observe import assert_invalid_token, claims, me
+from tests.helpers.clock import Clock
 from tests.helpers.http import refresh
 from tests.keys.observe import (
     PRIVATE_JWK_MEMBERS,
@@ -87,14 +86,14 @@ def test_jwks_publishes_the_next_current_and_previous_keys(
         assert (jwk["kty"], jwk["crv"], jwk["alg"], jwk["use"]) == ("EC", "P-256", "ES256", "sig")
 
 
-def test_jwks_withdraws_retired_keys_and_previous_keys_past_publish_until(
-    client: FlaskClient, keys_cli: Callable[..., Result]
+def test_jwks_withdraws_retired_keys_and_previous_keys_from_publish_until_on(
+    client: FlaskClient, keys_cli: Callable[..., Result], clock: Clock
 ) -> None:
     keys_cli("rotate")
     keys_cli("retire", key_in("previous").kid, "--force")
     keys_cli("rotate")
     expired = key_in("previous")
-    expired.publish_until = utcnow() - timedelta(seconds=1)
+    expired.publish_until = clock.now
     db.session.commit()
     forget_key_ring()
 
@@ -221,3 +220,28 @@ def test_jwks_may_be_cached_by_verifiers_for_the_key_ring_refresh_interval(
     max_age = app.config["KEY_SET_REFRESH_SECONDS"]
     assert response.headers["Cache-Control"] == f"public, max-age={max_age}"
     assert "Pragma" not in response.headers
+
+
+def test_the_key_states_are_read_again_exactly_when_the_check_interval_has_passed(
+    app: Flask,
+    client: FlaskClient,
+    alice_tokens: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [1000.0]
+    app.extensions[key_ring._RING] = key_ring.KeyRingCache(clock=lambda: now[0])
+    reads: list[float] = []
+    read_states = key_ring._published_states
+    monkeypatch.setattr(
+        key_ring, "_published_states", lambda: reads.append(now[0]) or read_states()
+    )
+    token = alice_tokens["access_token"]
+    interval = key_ring.KEY_STATE_CHECK_SECONDS
+
+    me(client, token)
+    now[0] = 1000.0 + interval - 0.001
+    me(client, token)
+    now[0] = 1000.0 + interval
+    me(client, token)
+
+    assert reads == [1000.0, 1000.0 + interval]
