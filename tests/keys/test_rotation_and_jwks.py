@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import Result
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -19,7 +20,7 @@ from myapi.security.key_ring import forget_key_ring
 from myapi.services.signing_keys import generate_key, retire_key, rotate_keys
 from tests.auth.observe import assert_invalid_token, claims, me
 from tests.helpers.clock import Clock
-from tests.helpers.http import refresh
+from tests.helpers.http import PASSWORD, assert_problem, refresh
 from tests.keys.observe import (
     PRIVATE_JWK_MEMBERS,
     header,
@@ -236,12 +237,23 @@ def test_the_key_states_are_read_again_exactly_when_the_check_interval_has_passe
         key_ring, "_published_states", lambda: reads.append(now[0]) or read_states()
     )
     token = alice_tokens["access_token"]
-    interval = key_ring.KEY_STATE_CHECK_SECONDS
 
     me(client, token)
-    now[0] = 1000.0 + interval - 0.001
+    now[0] = 1000.999
     me(client, token)
-    now[0] = 1000.0 + interval
+    now[0] = 1001.0  # a second later: a key retired meanwhile is refused from now on
     me(client, token)
 
-    assert reads == [1000.0, 1000.0 + interval]
+    assert reads == [1000.0, 1001.0]
+
+
+def test_a_current_key_no_configured_encryption_key_opens_is_a_503_not_a_500(
+    app: Flask, client: FlaskClient, alice: User
+) -> None:
+    app.config["SIGNING_KEY_ENCRYPTION_KEYS"] = [Fernet.generate_key().decode()]
+    forget_key_ring()
+
+    response = client.post("/auth/login", json={"username": "alice", "password": PASSWORD})
+
+    assert_problem(response, 503)
+    assert response.json["type"].endswith("signing-unavailable")
