@@ -82,7 +82,9 @@ def test_jwks_publishes_the_next_current_and_previous_keys(
     assert response.status_code == 200
     published = {jwk["kid"]: jwk for jwk in response.json["keys"]}
     assert set(published) == {key_in(state).kid for state in ("previous", "current", "next")}
-    assert response.json["keys"][0]["kid"] == key_in("current").kid
+    # The key to use first, then the one coming, then the one going.
+    order = [jwk["kid"] for jwk in response.json["keys"]]
+    assert order == [key_in(state).kid for state in ("current", "next", "previous")]
     for jwk in published.values():
         assert (jwk["kty"], jwk["crv"], jwk["alg"], jwk["use"]) == ("EC", "P-256", "ES256", "sig")
 
