@@ -55,10 +55,14 @@ def test_a_database_restart_fails_at_most_one_request_per_worker(start_host, pro
     assert all(reply.headers["Retry-After"] == "5" for reply in failed)
     assert all(reply.body["type"] == "urn:myapi:problem:service-unavailable" for reply in failed)
     # Each worker that logged the outage says it is over on its next successful statement,
-    # with no /readyz in between.
-    log = host.log_path.read_text()
-    assert log.count("database unavailable") == len(failed) >= 1
-    assert log.count("database available again") == len(failed)
+    # with no /readyz in between. The kernel may hand a busy machine's connections to one
+    # worker for a while, so more requests (200s, bounded) reach the other one.
+    assert host.log_path.read_text().count("database unavailable") == len(failed) >= 1
+    for _ in range(80):
+        if host.log_path.read_text().count("database available again") == len(failed):
+            break
+        assert call(host.url + "/auth/me", headers=headers).status == 200
+    assert host.log_path.read_text().count("database available again") == len(failed)
 
 
 def until_recovered(request: Callable[[], Reply], streak: int = 20, limit: int = 80) -> list[Reply]:
