@@ -39,7 +39,8 @@ from myapi.security.key_material import KeyEncryptionError, decrypt_private_key
 log = logging.getLogger(__name__)
 
 NEXT, CURRENT, PREVIOUS, RETIRED = "next", "current", "previous", "retired"
-PUBLISHED_STATES = (NEXT, CURRENT, PREVIOUS)
+#: In the JWKS's order: the key to use first, then the one coming, then the one going.
+PUBLISHED_STATES = (CURRENT, NEXT, PREVIOUS)
 #: How stale a process's view of the key states may be: a retired key is refused by then.
 KEY_STATE_CHECK_SECONDS = 1.0
 _RING = "signing_key_ring"
@@ -50,6 +51,9 @@ class SigningUnavailable(ServiceUnavailable):
 
     description = "Token signing is unavailable; retry shortly."
     problem_slug = "signing-unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(retry_after=5)
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,7 @@ def signing_key() -> Signer:
     """The current key; a 503 problem when there is none (run `flask keys generate`)."""
     signer = _ring().signer
     if signer is None:
-        unavailable = SigningUnavailable(retry_after=5)
+        unavailable = SigningUnavailable()
         report_outage("signing", unavailable)  # logged at most once a minute per process
         raise unavailable
     return signer
@@ -181,7 +185,7 @@ def check_signing() -> None:
     probe = jwt.encode({"probe": True}, signer.private_key, signer.algorithm, {"kid": signer.kid})
     published = verification_key(signer.kid)
     if published is None:
-        raise SigningUnavailable(retry_after=5)
+        raise SigningUnavailable()
     jwt.decode(probe, published.verifier, algorithms=[published.algorithm])
 
 
@@ -190,9 +194,12 @@ def public_jwks() -> dict[str, list[dict[str, str]]]:
     if current_app.config["TOKEN_SIGNING"] != "keys":
         return {"keys": []}
     now = utcnow()
-    order = {CURRENT: 0, NEXT: 1, PREVIOUS: 2}
-    published = sorted(
-        (key for key in _ring().keys.values() if key.is_published(now)),
-        key=lambda key: order[key.state],
-    )
-    return {"keys": [key.jwk for key in published]}
+    keys = _ring().keys.values()
+    return {
+        "keys": [
+            key.jwk
+            for state in PUBLISHED_STATES
+            for key in keys
+            if key.state == state and key.is_published(now)
+        ]
+    }
