@@ -40,15 +40,25 @@ def _limit(setting: str) -> Any:
     return lambda: current_app.config[setting]
 
 
+def _text_in_body(member: str) -> str | None:
+    """A JSON body's `member` when it is non-blank text, else None.
+
+    A limiter's key is made before the schema has read the body, so the body may be anything;
+    a request that names no account is counted by its address instead.
+    """
+    body = request.get_json(silent=True)
+    value = body.get(member) if isinstance(body, dict) else None
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def login_account_key() -> str:
     """Count login attempts per account, whichever address they come from.
 
     An existing account is counted by id, so alternating its username and its
     email does not double the attempts allowed.
     """
-    body = request.get_json(silent=True)
-    identifier = body.get("username") if isinstance(body, dict) else None
-    if not isinstance(identifier, str) or not identifier.strip():
+    identifier = _text_in_body("username")
+    if identifier is None:
         return "address:" + client_ip()
     user = accounts.find_user(identifier[:254])
     if user is None:
@@ -232,9 +242,8 @@ def revoke_session(session_id: str) -> None:
 def forgot_password_email_key() -> str:
     """Count reset requests per address asked about, whoever asks and whether or not it
     belongs to an account (so the limit itself tells nothing)."""
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    if not isinstance(email, str) or not email.strip():
+    email = _text_in_body("email")
+    if email is None:
         return "address:" + client_ip()
     return "reset-email:" + accounts.normalize_identifier(email)[:254]
 

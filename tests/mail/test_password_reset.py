@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -292,6 +293,30 @@ def test_requests_are_limited_per_email_address_from_any_client(
     assert comparable(fourth) == comparable(unknown_fourth)
     recovery.resolve_reset_requests()
     assert len(outbox_rows()) == 3
+
+
+NO_USABLE_EMAIL = {
+    "no email": {},
+    "a number": {"email": 7},
+    "blank": {"email": "  "},
+    "a list body": ["alice@example.com"],
+}
+
+
+@pytest.mark.parametrize("body", NO_USABLE_EMAIL.values(), ids=NO_USABLE_EMAIL)
+def test_a_request_that_names_no_email_is_counted_against_its_address(
+    app: Flask, client: FlaskClient, body: Any
+) -> None:
+    app.config["FORGOT_PASSWORD_LIMIT_PER_EMAIL"] = "2 per hour"
+
+    def ask(ip: str) -> Any:
+        return client.post("/auth/password/forgot", json=body, environ_base={"REMOTE_ADDR": ip})
+
+    first, second, third = (ask("10.0.0.1") for _ in range(3))
+    elsewhere = ask("10.0.0.2")
+
+    assert first.status_code == second.status_code == elsewhere.status_code == 422
+    assert third.status_code == 429
 
 
 def test_without_account_emails_the_endpoints_do_not_exist(app: Flask, alice: User) -> None:

@@ -170,6 +170,52 @@ def test_a_refused_registration_creates_no_account(client: FlaskClient) -> None:
     assert login(client, "user10", PASSWORD, ip="10.9.9.9").status_code == 401
 
 
+NO_USABLE_USERNAME = {
+    "no username": {"password": WRONG},
+    "a number": {"username": 7, "password": WRONG},
+    "null": {"username": None, "password": WRONG},
+    "blank": {"username": "  ", "password": WRONG},
+    "a list body": ["alice", WRONG],
+}
+
+
+@pytest.mark.parametrize("body", NO_USABLE_USERNAME.values(), ids=NO_USABLE_USERNAME)
+def test_a_login_that_names_no_account_is_counted_against_its_address(
+    app: Flask, client: FlaskClient, body: Any
+) -> None:
+    app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "2 per minute"
+
+    def attempt(ip: str) -> Any:
+        return client.post("/auth/login", json=body, environ_base={"REMOTE_ADDR": ip})
+
+    first, second, third = (attempt("10.0.0.1") for _ in range(3))
+    elsewhere = attempt("10.0.0.2")
+
+    assert {first.status_code, second.status_code} <= {401, 422}
+    assert_rate_limited(third)
+    assert elsewhere.status_code == first.status_code
+
+
+def test_a_login_body_that_is_not_valid_json_is_counted_against_its_address(
+    app: Flask, client: FlaskClient
+) -> None:
+    app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "2 per minute"
+
+    def attempt(ip: str) -> Any:
+        return client.post(
+            "/auth/login",
+            data='{"username": "alice",',
+            content_type="application/json",
+            environ_base={"REMOTE_ADDR": ip},
+        )
+
+    first, second, third = (attempt("10.0.0.1") for _ in range(3))
+    elsewhere = attempt("10.0.0.2")
+
+    assert first.status_code == second.status_code == elsewhere.status_code != 429
+    assert_rate_limited(third)
+
+
 # --- Configuration read at request time ---
 
 
