@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_cors import CORS
 from flask_mailman import Mail
 from flask_migrate import Migrate
@@ -12,7 +11,7 @@ from myapi.adapters.flask_jwt_extended import SingleDecodeJWTManager
 from myapi.adapters.flask_limiter import FastPathLimiter
 from myapi.models import Base
 from myapi.openapi import Api
-from myapi.ratelimits import caller_key
+from myapi.ratelimits import caller_key, configured_limit
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
@@ -22,5 +21,5 @@ api = Api()
 mail = Mail()
 # The default limit is read per request, so each app built in a process keeps its own.
 limiter = FastPathLimiter(
-    key_func=caller_key, default_limits=[lambda: current_app.config["RATELIMIT_DEFAULT"]]
+    key_func=caller_key, default_limits=[configured_limit("RATELIMIT_DEFAULT")]
 )

@@ -2,14 +2,17 @@
 
 Limits are counted by Flask-Limiter in the configured storage (shared Redis in
 production); with Redis a limit costs one round trip, shared with the revocation check
-(`adapters.limits_storage`). Endpoint-specific keys (the account a login names, the
-OAuth client that authenticated) live next to the endpoints that use them.
+(`adapters.limits_storage`). Endpoint-specific keys live next to the endpoints that use
+them (the OAuth client that authenticated), or with the service that knows what they name
+(the account a login names: `services.accounts.attempt_key`); a request that names none is
+counted by `address_key`.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 from flask import Response, current_app, request
 
@@ -20,6 +23,18 @@ _CALLER = "myapi.caller"
 def client_ip() -> str:
     """The peer address; `TRUSTED_PROXIES` decides upstream whether it may come from a proxy."""
     return request.remote_addr or "unknown"
+
+
+def address_key() -> str:
+    """The key of a request counted by where it comes from: it names no caller, account or
+    client that a limit could count instead."""
+    return "address:" + client_ip()
+
+
+def configured_limit(setting: str) -> Callable[[], str]:
+    """A limit read from the configuration at each request, so a changed setting applies
+    without a restart."""
+    return lambda: current_app.config[setting]
 
 
 def count_caller_as(holder: str) -> None:
@@ -36,7 +51,7 @@ def caller_key() -> str:
     Redis Cluster slot as that holder's revocation keys, which are read in the same call.
     """
     holder = request.environ.get(_CALLER)
-    return f"{{{holder}}}" if holder else "address:" + client_ip()
+    return f"{{{holder}}}" if holder else address_key()
 
 
 def refund_hit(key: str) -> None:

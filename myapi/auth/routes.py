@@ -26,7 +26,7 @@ from myapi.errors import problem
 from myapi.extensions import limiter
 from myapi.models import User
 from myapi.openapi import Blueprint
-from myapi.ratelimits import client_ip, refund_hit
+from myapi.ratelimits import address_key, client_ip, configured_limit, refund_hit
 from myapi.security.authorization import require_refresh_token, require_scope
 from myapi.security.passwords import HashingBusy
 from myapi.security.policy import bearer_challenge
@@ -34,10 +34,6 @@ from myapi.security.principal import caller
 from myapi.services import accounts, recovery, sessions, verification
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts and tokens.")
-
-
-def _limit(setting: str) -> Any:
-    return lambda: current_app.config[setting]
 
 
 def _text_in_body(member: str) -> str | None:
@@ -52,18 +48,10 @@ def _text_in_body(member: str) -> str | None:
 
 
 def login_account_key() -> str:
-    """Count login attempts per account, whichever address they come from.
-
-    An existing account is counted by id, so alternating its username and its
-    email does not double the attempts allowed.
-    """
+    """Count login attempts per account, whichever address they come from."""
     identifier = _text_in_body("username")
-    if identifier is None:
-        return "address:" + client_ip()
-    user = accounts.find_user(identifier[:254])
-    if user is None:
-        return "account:" + accounts.normalize_identifier(identifier)[:254]
-    return f"user:{user.id}"
+    key = accounts.attempt_key(identifier) if identifier else None
+    return key or address_key()
 
 
 def caller_account() -> User:
@@ -75,7 +63,7 @@ def caller_account() -> User:
 
 
 @blp.route("/register", methods=["POST"])
-@limiter.limit(_limit("REGISTER_LIMIT_PER_IP"), key_func=client_ip)
+@limiter.limit(configured_limit("REGISTER_LIMIT_PER_IP"), key_func=client_ip)
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserSchema)
 @blp.alt_response(409, response="CONFLICT")
@@ -103,11 +91,11 @@ def _login_failed() -> Response:
 
 
 @blp.route("/login", methods=["POST"])
-@limiter.limit(_limit("LOGIN_LIMIT_PER_IP"), key_func=client_ip)
+@limiter.limit(configured_limit("LOGIN_LIMIT_PER_IP"), key_func=client_ip)
 # Counted before the password is checked, in the same atomic step as the check, so no more
 # guesses than the limit ever reach a password, however many hosts take them at once. An
 # attempt that was not a wrong guess (a success, a 503 before any hash) is given back.
-@limiter.limit(_limit("LOGIN_LIMIT_PER_ACCOUNT"), key_func=login_account_key)
+@limiter.limit(configured_limit("LOGIN_LIMIT_PER_ACCOUNT"), key_func=login_account_key)
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenPairSchema)
 @blp.alt_response(401, response="UNAUTHORIZED")
@@ -243,9 +231,9 @@ def forgot_password_email_key() -> str:
     """Count reset requests per address asked about, whoever asks and whether or not it
     belongs to an account (so the limit itself tells nothing)."""
     email = _text_in_body("email")
-    if email is None:
-        return "address:" + client_ip()
-    return "reset-email:" + accounts.normalize_identifier(email)[:254]
+    if email is None or len(email) > accounts.MAX_IDENTIFIER_LENGTH:
+        return address_key()
+    return "reset-email:" + accounts.normalize_identifier(email)
 
 
 def require_account_emails() -> None:
@@ -262,8 +250,10 @@ RESET_REQUESTED = {
 
 
 @blp.route("/password/forgot", methods=["POST"])
-@limiter.limit(_limit("FORGOT_PASSWORD_LIMIT_PER_IP"), key_func=client_ip)
-@limiter.limit(_limit("FORGOT_PASSWORD_LIMIT_PER_EMAIL"), key_func=forgot_password_email_key)
+@limiter.limit(configured_limit("FORGOT_PASSWORD_LIMIT_PER_IP"), key_func=client_ip)
+@limiter.limit(
+    configured_limit("FORGOT_PASSWORD_LIMIT_PER_EMAIL"), key_func=forgot_password_email_key
+)
 @blp.arguments(ForgotPasswordSchema)
 @blp.response(202, AcceptedSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -279,7 +269,7 @@ def forgot_password(data: dict[str, str]) -> Any:
 
 
 @blp.route("/password/reset", methods=["POST"])
-@limiter.limit(_limit("RESET_PASSWORD_LIMIT_PER_IP"), key_func=client_ip)
+@limiter.limit(configured_limit("RESET_PASSWORD_LIMIT_PER_IP"), key_func=client_ip)
 @blp.arguments(PasswordResetSchema)
 @blp.response(204)
 @blp.alt_response(400, response="BAD_REQUEST")
@@ -303,7 +293,7 @@ def reset_password(data: dict[str, str]) -> Any:
 
 
 @blp.route("/email/verify", methods=["POST"])
-@limiter.limit(_limit("RESET_PASSWORD_LIMIT_PER_IP"), key_func=client_ip)
+@limiter.limit(configured_limit("RESET_PASSWORD_LIMIT_PER_IP"), key_func=client_ip)
 @blp.arguments(VerifyEmailSchema)
 @blp.response(204)
 @blp.alt_response(400, response="BAD_REQUEST")
@@ -333,7 +323,7 @@ def verify_email(data: dict[str, str]) -> Any:
 
 @blp.route("/email/resend", methods=["POST"])
 # Per caller (the account whose token this is), the limiter's default key.
-@limiter.limit(_limit("VERIFY_RESEND_LIMIT"))
+@limiter.limit(configured_limit("VERIFY_RESEND_LIMIT"))
 @require_scope()
 @blp.response(202, AcceptedSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -350,7 +340,7 @@ def resend_verification() -> Any:
 
 @blp.route("/email", methods=["PUT"])
 # Per caller: each request sends an email to an address of the caller's choosing.
-@limiter.limit(_limit("VERIFY_RESEND_LIMIT"))
+@limiter.limit(configured_limit("VERIFY_RESEND_LIMIT"))
 @require_scope(fresh=True)
 @blp.arguments(EmailChangeSchema)
 @blp.response(202, AcceptedSchema)

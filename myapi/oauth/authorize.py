@@ -37,7 +37,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from myapi.extensions import limiter
 from myapi.logs import audit
 from myapi.oauth.server import Authorization, authorization_server, requested_client_id
-from myapi.ratelimits import client_ip, refund_hit
+from myapi.ratelimits import address_key, client_ip, configured_limit, refund_hit
 from myapi.security.scopes import delegated_allowance, effective_scope, format_scope
 from myapi.services import accounts, delegation
 from myapi.services.sessions import Device, LoginRefused
@@ -61,10 +61,6 @@ SCOPE_DESCRIPTIONS = {
 }
 
 
-def _limit(setting: str) -> Any:
-    return lambda: current_app.config[setting]
-
-
 def _not_a_sign_in() -> bool:
     """The sign-in limits count password attempts only, not Allow or Deny (nor a page view)."""
     return request.method != "POST" or request.form.get("action") != "sign-in"
@@ -73,12 +69,8 @@ def _not_a_sign_in() -> bool:
 def sign_in_account_key() -> str:
     """Sign-in attempts per account, like `/auth/login`'s (an account by its id)."""
     identifier = request.form.get("username", "")
-    if not identifier.strip():
-        return "address:" + client_ip()
-    user = accounts.find_user(identifier[:254])
-    if user is None:
-        return "account:" + accounts.normalize_identifier(identifier)[:254]
-    return f"user:{user.id}"
+    key = accounts.attempt_key(identifier) if identifier.strip() else None
+    return key or address_key()
 
 
 def _cookie_is_secure() -> bool:
@@ -198,9 +190,13 @@ def _error_to_app(grant: Any, error_class: type[OAuth2Error], description: str) 
 
 
 @pages.route(_PATH, methods=["GET", "POST"])
-@limiter.limit(_limit("LOGIN_LIMIT_PER_IP"), key_func=client_ip, exempt_when=_not_a_sign_in)
 @limiter.limit(
-    _limit("LOGIN_LIMIT_PER_ACCOUNT"), key_func=sign_in_account_key, exempt_when=_not_a_sign_in
+    configured_limit("LOGIN_LIMIT_PER_IP"), key_func=client_ip, exempt_when=_not_a_sign_in
+)
+@limiter.limit(
+    configured_limit("LOGIN_LIMIT_PER_ACCOUNT"),
+    key_func=sign_in_account_key,
+    exempt_when=_not_a_sign_in,
 )
 def authorize() -> Response:
     """The authorization endpoint (RFC 6749 4.1.1): sign in, consent, back to the app."""

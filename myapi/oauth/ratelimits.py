@@ -9,7 +9,7 @@ from urllib.parse import unquote
 from flask import request
 
 from myapi.models import CLIENT_ID_FORMAT
-from myapi.ratelimits import client_ip
+from myapi.ratelimits import address_key
 
 
 def basic_user() -> str | None:
@@ -40,4 +40,4 @@ def claimed_client_id() -> str | None:
 def oauth_client_key() -> str:
     """Count token requests per OAuth client, else (no client named) per address."""
     client_id = claimed_client_id()
-    return "client:" + client_id if client_id else "address:" + client_ip()
+    return "client:" + client_id if client_id else address_key()

@@ -38,6 +38,7 @@ from myapi.oauth.server import (
 )
 from myapi.openapi import BEARER_SCHEME
 from myapi.public_urls import absolute_url
+from myapi.ratelimits import configured_limit
 from myapi.security.authorization import require_scope
 from myapi.security.key_material import ALGORITHMS
 from myapi.security.policy import TwoCredentials
@@ -116,7 +117,7 @@ def _errors(*statuses: int) -> Any:
 
 @blp.route("/oauth/token", methods=["POST"])
 @limiter.limit(
-    lambda: current_app.config["OAUTH_TOKEN_LIMIT_PER_CLIENT"],
+    configured_limit("OAUTH_TOKEN_LIMIT_PER_CLIENT"),
     key_func=oauth_client_key,
     deduct_when=lambda response: response.status_code == 200,
     # A service's own tokens only: an app's code exchanges and refreshes act for its many

@@ -24,6 +24,8 @@ from myapi.services.personal_tokens import revoke_personal_tokens_where
 from myapi.services.transactions import UnitOfWork, holder_changed, unit_of_work
 from myapi.services.verification import queue_verification
 
+#: The longest username or email address an account can have (the `users.email` column).
+MAX_IDENTIFIER_LENGTH = 254
 #: The purpose of an `AccountToken` that resets a password (myapi/services/recovery.py).
 PASSWORD_RESET = "password_reset"
 
@@ -63,6 +65,21 @@ def find_user(identifier: str) -> User | None:
         return None
     column = User.email if "@" in key else User.username
     return db.session.scalar(select(User).where(column == key))
+
+
+def attempt_key(identifier: str) -> str | None:
+    """Whose sign-in attempts `identifier` counts against, for the per-account limits.
+
+    An existing account is counted by id, so alternating its username and its email does
+    not double the attempts allowed; an unknown name by its normalized form. A name longer
+    than any account's names none (None: the caller counts the request by its address).
+    """
+    if len(identifier) > MAX_IDENTIFIER_LENGTH:
+        return None
+    user = find_user(identifier)
+    if user is None:
+        return "account:" + normalize_identifier(identifier)
+    return f"user:{user.id}"
 
 
 def get_user(user_id: int) -> User | None:

@@ -295,11 +295,25 @@ def test_requests_are_limited_per_email_address_from_any_client(
     assert len(outbox_rows()) == 3
 
 
+def test_the_longest_email_address_is_counted_per_address_asked_about(
+    app: Flask, client: FlaskClient
+) -> None:
+    app.config["FORGOT_PASSWORD_LIMIT_PER_EMAIL"] = "2 per hour"
+    longest = "a" * 242 + "@example.com"
+
+    answers = [
+        forgot(client, longest, environ_base={"REMOTE_ADDR": f"10.0.0.{n}"}) for n in (1, 2, 3)
+    ]
+
+    assert [answer.status_code for answer in answers] == [202, 202, 429]
+
+
 NO_USABLE_EMAIL = {
     "no email": {},
     "a number": {"email": 7},
     "blank": {"email": "  "},
     "a list body": ["alice@example.com"],
+    "longer than any account's": {"email": "a" * 243 + "@example.com"},
 }
 
 

@@ -9,6 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from myapi import config, create_app
+from myapi.services import accounts
+from myapi.services.accounts import MAX_IDENTIFIER_LENGTH
 from tests.helpers.http import PASSWORD, assert_problem, refresh
 
 WRONG = "not the right password"
@@ -213,6 +215,33 @@ def test_a_login_body_that_is_not_valid_json_is_counted_against_its_address(
     elsewhere = attempt("10.0.0.2")
 
     assert first.status_code == second.status_code == elsewhere.status_code != 429
+    assert_rate_limited(third)
+
+
+def test_an_account_with_the_longest_email_is_counted_once_by_either_name(
+    app: Flask, client: FlaskClient
+) -> None:
+    app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "2 per minute"
+    email = "a" * (MAX_IDENTIFIER_LENGTH - len("@example.com")) + "@example.com"
+    accounts.register("longest", email, PASSWORD)
+
+    by_name, by_email = login(client, "longest"), login(client, email, ip="10.0.0.2")
+    third = login(client, "longest", ip="10.0.0.3")
+
+    assert (by_name.status_code, by_email.status_code) == (401, 401)
+    assert_rate_limited(third)
+
+
+def test_a_name_longer_than_any_account_s_is_counted_against_its_address(
+    app: Flask, client: FlaskClient
+) -> None:
+    app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "2 per minute"
+    overlong = "a" * (MAX_IDENTIFIER_LENGTH + 1)
+
+    first, second, third = (login(client, overlong) for _ in range(3))
+    elsewhere = login(client, overlong, ip="10.0.0.2")
+
+    assert first.status_code == second.status_code == elsewhere.status_code == 422
     assert_rate_limited(third)
 
 
