@@ -5,12 +5,15 @@ end, and a session key that expired early would refuse a live refresh token."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
+from myapi.security.revocation import revocation_store
+from tests.helpers.clock import Clock
 from tests.helpers.http import bearer, refresh
 from tests.policy.helpers import claims_of
 
@@ -60,3 +63,18 @@ def test_the_session_key_outlives_the_refresh_token_issued_by_a_rotation(
     ttl, needed = ttl_covers(redis_mirror, session_key(rotated), rotated, app)
 
     assert needed - SLACK <= ttl <= needed + SLACK
+
+
+def test_no_key_is_written_for_a_token_no_verifier_accepts_any_more(
+    app: Flask, redis_mirror: redis.Redis, clock: Clock
+) -> None:
+    # A token is accepted while `exp` is more than the leeway ago; one second decides.
+    leeway = timedelta(seconds=app.config["JWT_LEEWAY_SECONDS"])
+    beyond_reach = clock.now.replace(microsecond=0) - leeway
+    clock.now = beyond_reach + leeway
+
+    revocation_store().token_revoked("u:1", "gone", beyond_reach)
+    revocation_store().token_revoked("u:1", "going", beyond_reach + timedelta(seconds=1))
+
+    assert redis_mirror.exists(f"{PREFIX}{{u:1}}:jti:gone") == 0
+    assert redis_mirror.ttl(f"{PREFIX}{{u:1}}:jti:going") == 1
