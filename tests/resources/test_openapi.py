@@ -141,6 +141,43 @@ def test_403_is_documented_exactly_where_a_live_token_can_be_refused(
     assert "401" in token_info["responses"]
 
 
+#: What each account operation documents besides `default` (the problem answers any
+#: operation can give, such as 429 and 503): clients write their error handling from these.
+ACCOUNT_ANSWERS = {
+    ("post", "/auth/register"): {"201", "409", "422"},
+    ("post", "/auth/login"): {"200", "401", "403", "422"},
+    ("post", "/auth/refresh"): {"200", "401"},
+    ("post", "/auth/logout"): {"204", "401", "403"},
+    ("post", "/auth/logout-all"): {"204", "401", "403"},
+    ("get", "/auth/me"): {"200", "401", "403"},
+    ("get", "/auth/token-info"): {"200", "401"},
+    ("put", "/auth/password"): {"204", "401", "403", "422"},
+    ("get", "/auth/sessions"): {"200", "401", "403"},
+    ("delete", "/auth/sessions/{session_id}"): {"204", "401", "403", "404"},
+    ("post", "/auth/password/forgot"): {"202", "404", "422"},
+    ("post", "/auth/password/reset"): {"204", "400", "404", "422"},
+    ("post", "/auth/email/verify"): {"204", "400", "404", "409", "422"},
+    ("post", "/auth/email/resend"): {"202", "401", "403", "404", "409"},
+    ("put", "/auth/email"): {"202", "401", "403", "404", "409", "422"},
+    ("get", "/auth/grants"): {"200", "401", "403"},
+    ("delete", "/auth/grants/{client_id}"): {"204", "401", "403", "404"},
+    ("post", "/auth/tokens"): {"201", "401", "403", "409", "422"},
+    ("get", "/auth/tokens"): {"200", "401", "403"},
+    ("delete", "/auth/tokens/{token_id}"): {"204", "401", "403", "404"},
+}
+
+
+def test_each_account_operation_documents_exactly_its_answers(document: dict[str, Any]) -> None:
+    documented = {
+        (method, path): set(operation["responses"]) - {"default"}
+        for path in document["paths"]
+        if path.startswith("/auth/")
+        for method, operation in operations(document, path).items()
+    }
+
+    assert documented == ACCOUNT_ANSWERS
+
+
 def test_error_responses_are_documented_as_problem_json(document: dict[str, Any]) -> None:
     responses = document["components"]["responses"]
 
