@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from flask import Flask
+from werkzeug.exceptions import NotFound
 
+from myapi.auth.routes import caller_account
+from myapi.extensions import db
+from myapi.models import User
+from myapi.security.authentication import authenticate
 from myapi.security.principal import Account, Kind, Principal
+from tests.helpers.http import bearer
 
 
 def a_principal() -> Principal:
@@ -43,3 +51,17 @@ def test_the_account_a_principal_carries_cannot_be_changed() -> None:
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         account.role = "admin"  # type: ignore[misc]
+
+
+def test_an_account_deleted_after_its_token_was_checked_is_a_404(
+    app: Flask, alice: User, alice_tokens: dict[str, Any]
+) -> None:
+    with app.test_request_context(headers=bearer(alice_tokens["access_token"])):
+        authenticate(refresh=False)
+        db.session.delete(alice)
+        db.session.commit()
+
+        with pytest.raises(NotFound) as refusal:
+            caller_account()
+
+    assert refusal.value.code == 404
