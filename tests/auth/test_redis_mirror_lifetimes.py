@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from myapi.security.revocation import revocation_store
 from tests.helpers.clock import Clock
 from tests.helpers.http import bearer, refresh
+from tests.helpers.oauth import Credentials
 from tests.policy.helpers import claims_of
 
 PREFIX = "myapi:revocation:"
@@ -78,3 +79,37 @@ def test_no_key_is_written_for_a_token_no_verifier_accepts_any_more(
 
     assert redis_mirror.exists(f"{PREFIX}{{u:1}}:jti:gone") == 0
     assert redis_mirror.ttl(f"{PREFIX}{{u:1}}:jti:going") == 1
+
+
+#: A holder's state (a user's role and active flag, a client's) is cached for ten minutes
+#: after it is read, and dropped at once by every change (docs/security.md). Read back at
+#: once, its key has less than a second of those gone.
+HOLDER_STATE_MILLISECONDS = 600_000
+
+
+def test_a_users_state_is_cached_for_ten_minutes(
+    client: FlaskClient, redis_mirror: redis.Redis, alice_tokens: dict[str, Any]
+) -> None:
+    access = alice_tokens["access_token"]
+    redis_mirror.delete(f"{PREFIX}{{u:{claims_of(access)['sub']}}}:account")
+
+    client.get("/auth/me", headers=bearer(access))
+
+    left = redis_mirror.pttl(f"{PREFIX}{{u:{claims_of(access)['sub']}}}:account")
+    assert HOLDER_STATE_MILLISECONDS - 1000 < left <= HOLDER_STATE_MILLISECONDS
+
+
+def test_a_clients_state_is_cached_for_ten_minutes(
+    client: FlaskClient,
+    redis_mirror: redis.Redis,
+    make_client: Any,
+    client_token: Any,
+) -> None:
+    credentials: Credentials = make_client()
+    token = client_token(credentials)
+    redis_mirror.delete(f"{PREFIX}{{c:{credentials.client_id}}}:client")
+
+    client.get("/api/v1/notes", headers=bearer(token))
+
+    left = redis_mirror.pttl(f"{PREFIX}{{c:{credentials.client_id}}}:client")
+    assert HOLDER_STATE_MILLISECONDS - 1000 < left <= HOLDER_STATE_MILLISECONDS
