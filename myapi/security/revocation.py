@@ -268,7 +268,7 @@ class RedisRevocationStore:
             return None
         if isinstance(ref, ClientTokenRef):
             credential_id, active, scope = holder_state.split(" ", 2)
-            jti_marker = token_keys[0]
+            (jti_marker,) = token_keys
             live = active == "1" and credential_id == ref.credential_id and jti_marker is None
             return HolderState(live, client_scope=scope)
         sid_marker, jti_marker = token_keys

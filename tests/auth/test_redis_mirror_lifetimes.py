@@ -74,11 +74,17 @@ def test_no_key_is_written_for_a_token_no_verifier_accepts_any_more(
     beyond_reach = clock.now.replace(microsecond=0) - leeway
     clock.now = beyond_reach + leeway
 
-    revocation_store().token_revoked("u:1", "gone", beyond_reach)
-    revocation_store().token_revoked("u:1", "going", beyond_reach + timedelta(seconds=1))
+    one_second_left = beyond_reach + timedelta(seconds=1)
+    store = revocation_store()
 
-    assert redis_mirror.exists(f"{PREFIX}{{u:1}}:jti:gone") == 0
+    store.token_revoked("u:1", "gone", beyond_reach)
+    store.token_revoked("u:1", "going", one_second_left)
+    store.session_live_until(1, "ended", beyond_reach)
+    store.session_live_until(1, "ending", one_second_left)
+
+    assert redis_mirror.exists(f"{PREFIX}{{u:1}}:jti:gone", f"{PREFIX}{{u:1}}:sid:ended") == 0
     assert redis_mirror.ttl(f"{PREFIX}{{u:1}}:jti:going") == 1
+    assert redis_mirror.ttl(f"{PREFIX}{{u:1}}:sid:ending") == 1
 
 
 #: A holder's state (a user's role and active flag, a client's) is cached for ten minutes
