@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jwt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -320,6 +321,28 @@ def test_users_behind_one_address_each_have_their_own_default_limit(
     assert_rate_limited(alices[3])
     assert bobs.status_code == 200
     assert anonymous.status_code == 401
+
+
+TOKENS_THAT_DO_NOT_VERIFY = {
+    "not a JWT": "not.a.token",
+    "a JWT signed with another key": jwt.encode(
+        {"sub": "1", "type": "access"}, "another key, long enough for HS256", "HS256"
+    ),
+}
+
+
+@pytest.mark.parametrize("token", TOKENS_THAT_DO_NOT_VERIFY.values(), ids=TOKENS_THAT_DO_NOT_VERIFY)
+def test_requests_with_a_token_that_does_not_verify_count_against_the_address(
+    app: Flask, client: FlaskClient, token: str
+) -> None:
+    app.config["RATELIMIT_DEFAULT"] = "3 per minute"
+
+    sent = {"Authorization": f"Bearer {token}"}
+    answers = [client.get("/auth/me", headers=sent) for _ in range(3)]
+    anonymous = client.get("/auth/me")
+
+    assert [answer.status_code for answer in answers] == [401, 401, 401]
+    assert_rate_limited(anonymous)
 
 
 def test_a_head_request_counts_for_its_caller_like_the_get_it_mirrors(
