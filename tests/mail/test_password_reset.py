@@ -295,6 +295,21 @@ def test_requests_are_limited_per_email_address_from_any_client(
     assert len(outbox_rows()) == 3
 
 
+def test_requests_are_limited_per_client_address_whatever_they_ask_about(
+    app: Flask, client: FlaskClient
+) -> None:
+    app.config["FORGOT_PASSWORD_LIMIT_PER_IP"] = "2 per hour"
+
+    def ask(email: str, ip: str = "10.0.0.1") -> Any:
+        return forgot(client, email, environ_base={"REMOTE_ADDR": ip})
+
+    answers = [ask(f"user{n}@example.com") for n in range(3)]
+    elsewhere = ask("user9@example.com", ip="10.0.0.2")
+
+    assert [answer.status_code for answer in answers] == [202, 202, 429]
+    assert elsewhere.status_code == 202
+
+
 def test_the_longest_email_address_is_counted_per_address_asked_about(
     app: Flask, client: FlaskClient
 ) -> None:
