@@ -310,6 +310,29 @@ def test_requests_are_limited_per_client_address_whatever_they_ask_about(
     assert elsewhere.status_code == 202
 
 
+TOKEN_ENDPOINTS = {
+    "password reset": ("/auth/password/reset", {"new_password": NEW_PASSWORD}),
+    "email verification": ("/auth/email/verify", {}),
+}
+
+
+@pytest.mark.parametrize(("path", "body"), TOKEN_ENDPOINTS.values(), ids=TOKEN_ENDPOINTS)
+def test_guessed_link_tokens_are_limited_per_client_address(
+    app: Flask, client: FlaskClient, path: str, body: dict[str, str]
+) -> None:
+    app.config["RESET_PASSWORD_LIMIT_PER_IP"] = "2 per hour"
+
+    def guess(n: int, ip: str = "10.0.0.1") -> Any:
+        guessed = body | {"token": f"guess-{n}"}
+        return client.post(path, json=guessed, environ_base={"REMOTE_ADDR": ip})
+
+    answers = [guess(n) for n in range(3)]
+    elsewhere = guess(9, ip="10.0.0.2")
+
+    assert [answer.status_code for answer in answers] == [400, 400, 429]
+    assert elsewhere.status_code == 400
+
+
 def test_the_longest_email_address_is_counted_per_address_asked_about(
     app: Flask, client: FlaskClient
 ) -> None:
