@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from myapi.models import User
@@ -101,3 +102,20 @@ def test_a_newer_change_voids_the_older_link_and_old_reset_links_die_with_the_ch
         "/auth/password/reset", json={"token": reset_token, "new_password": "a new passphrase"}
     )
     assert reset.status_code == 400
+
+
+def test_changes_are_limited_per_account_from_any_address(
+    app: Flask, client: FlaskClient, alice: User, alice_headers: dict[str, str]
+) -> None:
+    app.config["VERIFY_RESEND_LIMIT"] = "2 per hour"
+
+    answers = [change(client, alice_headers, f"alice{n}@example.com") for n in range(2)]
+    third = client.put(
+        CHANGE,
+        json={"email": "alice9@example.com"},
+        headers=alice_headers,
+        environ_base={"REMOTE_ADDR": "10.9.9.9"},
+    )
+
+    assert [answer.status_code for answer in answers] == [202, 202]
+    assert_problem(third, 429)
