@@ -13,11 +13,12 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
+from myapi.models import EMAIL_LENGTH
 from myapi.openapi import AtMostSetting, Pattern
 from myapi.security.passwords import MAX_LENGTH, MIN_LENGTH, password_problems
 from myapi.security.principal import Kind
 from myapi.security.scopes import USER_SCOPES, scope_syntax
-from myapi.services.accounts import normalize_identifier
+from myapi.services.accounts import MAX_IDENTIFIER_LENGTH, normalize_identifier
 from myapi.services.personal_tokens import DEFAULT_DAYS
 
 #: Text that reaches the database: PostgreSQL cannot store or compare a NUL character.
@@ -76,7 +77,7 @@ class RegisterSchema(ma.Schema):
     )
     email = Identifier(
         required=True,
-        validate=[validate.Length(max=254), EMAIL],
+        validate=[validate.Length(max=EMAIL_LENGTH), EMAIL],
         # No `format: email`: validators read it differently (RFC 5321, 6531, or only "an @"),
         # and the pattern is exactly what is accepted.
         metadata={"description": "Unique in any case; stored in lower case."},
@@ -105,7 +106,7 @@ class UserSchema(ma.Schema):
 class LoginSchema(ma.Schema):
     username = ma.fields.String(
         required=True,
-        validate=[validate.Length(min=1, max=254), NO_NUL],
+        validate=[validate.Length(min=1, max=MAX_IDENTIFIER_LENGTH), NO_NUL],
         metadata={"description": "The username or the email address."},
     )
     password = ma.fields.String(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
@@ -185,7 +186,7 @@ class PasswordChangeSchema(ma.Schema):
 class ForgotPasswordSchema(ma.Schema):
     email = Identifier(
         required=True,
-        validate=[validate.Length(max=254), EMAIL],
+        validate=[validate.Length(max=EMAIL_LENGTH), EMAIL],
         metadata={"description": "The account's email address (in any case)."},
     )
 
@@ -211,7 +212,7 @@ class PasswordResetSchema(ma.Schema):
 class EmailChangeSchema(ma.Schema):
     email = Identifier(
         required=True,
-        validate=[validate.Length(max=254), EMAIL],
+        validate=[validate.Length(max=EMAIL_LENGTH), EMAIL],
         metadata={"description": "The new address; unique in any case, like at registration."},
     )
 

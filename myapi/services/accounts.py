@@ -16,7 +16,14 @@ from sqlalchemy.exc import IntegrityError
 
 from myapi.clock import utcnow
 from myapi.extensions import db
-from myapi.models import AccountToken, AuthSession, PersonalAccessToken, SignIn, User
+from myapi.models import (
+    EMAIL_LENGTH,
+    AccountToken,
+    AuthSession,
+    PersonalAccessToken,
+    SignIn,
+    User,
+)
 from myapi.security.passwords import hash_password, needs_rehash, verify_password
 from myapi.security.revocation import revoke_sessions, user_holder
 from myapi.services.outbox import queue_message
@@ -24,8 +31,8 @@ from myapi.services.personal_tokens import revoke_personal_tokens_where
 from myapi.services.transactions import UnitOfWork, holder_changed, unit_of_work
 from myapi.services.verification import queue_verification
 
-#: The longest username or email address an account can have (the `users.email` column).
-MAX_IDENTIFIER_LENGTH = 254
+#: The longest username or email address an account can have (usernames are shorter).
+MAX_IDENTIFIER_LENGTH = EMAIL_LENGTH
 #: The purpose of an `AccountToken` that resets a password (myapi/services/recovery.py).
 PASSWORD_RESET = "password_reset"
 
