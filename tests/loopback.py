@@ -1,4 +1,4 @@
-"""A loopback HTTP server that offers a JWKS and records every request it receives.
+"""Loopback helpers: a free port, and an HTTP server that offers a JWKS and records requests.
 
 Tests that put `jku`/`x5u` URLs in a token's header point them here, then assert that
 the list of hits stayed empty: proof that the service never fetched a key (no SSRF).
@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import http.server
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class _RecordingHandler(http.server.BaseHTTPRequestHandler):

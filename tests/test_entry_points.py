@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.production.servers import BIN, ROOT, free_port
+from tests.loopback import free_port
+from tests.production.servers import BIN, ROOT
 
 REFUSED = {"MYAPI_CONFIG": "production", "JWT_SECRET_KEY": "", "PUBLIC_URL": ""}
 COMMANDS = {

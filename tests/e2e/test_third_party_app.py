@@ -24,7 +24,8 @@ from cryptography.fernet import Fernet
 
 from tests.e2e.conftest import sync_api
 from tests.helpers.http import PASSWORD
-from tests.production.servers import BIN, ROOT, Host, call, free_port, wait_until
+from tests.loopback import free_port
+from tests.production.servers import BIN, ROOT, Host, call, wait_until
 
 APP = ROOT / "examples" / "third-party-app" / "app.py"
 expect = sync_api.expect

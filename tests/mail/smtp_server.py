@@ -9,7 +9,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 import ssl
 import threading
 from email.message import EmailMessage
@@ -19,14 +18,10 @@ from urllib.parse import quote
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from tests.loopback import free_port
+
 RESET_SUBJECT = "Reset your password"
 _LINK = re.compile(r"https?://\S+#token=[A-Za-z0-9_-]+")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class _KeepEverything:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from myapi.config import Production
-from tests.production.servers import BIN, ROOT, free_port
+from tests.loopback import free_port
+from tests.production.servers import BIN, ROOT
 
 DOCUMENTS = ("README.md", ".env.example", "docs", "examples")
 _ASSIGNMENT = re.compile(r"JWT_SECRET_KEY\s*[=:]\s*[\"']?([^\"'\n`|]+?)[\"']?\s*$", re.M)
