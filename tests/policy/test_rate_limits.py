@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from myapi import config, create_app
+from myapi.security import passwords
 from myapi.services import accounts
 from myapi.services.accounts import MAX_IDENTIFIER_LENGTH
 from tests.helpers.http import PASSWORD, assert_problem, refresh
@@ -91,6 +92,25 @@ def test_successful_logins_do_not_use_up_the_account_limit(client: FlaskClient, 
 
     assert [r.status_code for r in successes] == [200] * 8
     assert [r.status_code for r in failures] == [401] * 5
+
+
+def test_logins_shed_while_hashing_is_busy_do_not_use_up_the_account_limit(
+    app: Flask, client: FlaskClient, alice: Any
+) -> None:
+    app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "2 per minute"
+    slots = [
+        passwords._in_flight.acquire(blocking=False) for _ in range(passwords._HASHES_IN_FLIGHT)
+    ]
+    try:
+        shed = [login(client, "alice", PASSWORD) for _ in range(3)]
+    finally:
+        for _ in filter(None, slots):
+            passwords._in_flight.release()
+
+    failures = [login(client, "alice") for _ in range(2)]
+
+    assert [r.status_code for r in shed] == [503] * 3
+    assert [r.status_code for r in failures] == [401] * 2
 
 
 def test_one_account_being_limited_does_not_limit_another(
