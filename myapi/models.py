@@ -22,7 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, rel
 
 from myapi.clock import utcnow
 
-#: The longest email address a column stores (RFC 5321 allows no longer a path).
+#: The longest email address a column stores: RFC 5321's 256-octet path less its "<" and ">".
 EMAIL_LENGTH = 254
 
 
